@@ -1,0 +1,24 @@
+package dev.lockcache.lock.spi;
+
+import dev.lockcache.lock.LockMode;
+import java.nio.file.Path;
+
+/**
+ * A provider's record of one lock it took: whatever it needs to release it (descriptor, channel, token),
+ * plus what the handle shows callers. Created by {@link LockProvider#tryLock} or {@link
+ * LockProvider#awaitLock}, handed back exactly once to {@link LockProvider#release}.
+ */
+public interface HeldLock {
+
+    /** The lock file's real path. */
+    Path path();
+
+    /** The mode actually held. */
+    LockMode mode();
+
+    /**
+     * The fencing token of this acquisition: larger than that of every earlier exclusive acquisition of the
+     * same lock, as far as the mechanism can tell.
+     */
+    long fencingToken();
+}

@@ -1,0 +1,95 @@
+package dev.lockcache.lock.spi;
+
+import dev.lockcache.lock.LockOwner;
+import dev.lockcache.lock.OwnerRecord;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One locking mechanism. Implementations are thread-safe and stateless towards callers: the shared machinery
+ * in {@code dev.lockcache.lock} guarantees that, per JVM and per real path, at most one thread at a time is
+ * inside {@link #tryLock} or {@link #awaitLock} for a path, and that a lock is released exactly once, so a
+ * provider only deals with other processes.
+ *
+ * <p>The hooks other than {@link #name()}, {@link #features()}, {@link #availability()}, {@link #probe} and
+ * {@link #readOwner} are called by the framework only; callers use {@link dev.lockcache.lock.FileLocks}.
+ */
+public interface LockProvider {
+
+    /** The provider's short, stable name: {@code flock}, {@code nio}, {@code exclusive-create}... */
+    String name();
+
+    /** What this mechanism can do. */
+    Set<LockFeature> features();
+
+    /** Whether this mechanism can run at all in this JVM, and why. Cheap; may be cached. */
+    Availability availability();
+
+    /**
+     * Proves on {@code directory} that two independent attempts exclude each other, and reports the file
+     * store type. May create and keep a small probe file there. Never throws for a filesystem that lies: that
+     * is {@link ProbeResult.Verdict#DOES_NOT_EXCLUDE}.
+     */
+    ProbeResult probe(Path directory);
+
+    /**
+     * Tries once, without waiting, to take the lock for another process's point of view. Returns the held
+     * lock, or empty when another process holds it in a conflicting mode.
+     *
+     * @throws IOException when the attempt itself failed (permission, unsupported filesystem...)
+     */
+    Optional<HeldLock> tryLock(LockRequest request) throws IOException;
+
+    /**
+     * Waits for a chance to take the lock, for at most {@code pollNanos} (polled mechanisms) or {@code
+     * remainingNanos} (mechanisms the kernel wakes), and may take it while doing so. The default sleeps
+     * {@code pollNanos} and takes nothing; the caller then tries again. An implementation that blocks must
+     * return within {@code remainingNanos} and answer {@link Thread#interrupt()} with {@link
+     * InterruptedException}, holding nothing.
+     *
+     * @param pollNanos the backoff pause chosen by the wait loop, at most {@code remainingNanos}
+     * @param remainingNanos the time left until the caller's deadline, {@link Long#MAX_VALUE} for none
+     */
+    default Optional<HeldLock> awaitLock(LockRequest request, long pollNanos, long remainingNanos)
+            throws IOException, InterruptedException {
+        TimeUnit.NANOSECONDS.sleep(pollNanos);
+        return Optional.empty();
+    }
+
+    /**
+     * Releases a lock this provider returned. Called exactly once per held lock.
+     *
+     * @throws dev.lockcache.lock.LockLostException if the lock turned out to be no longer this holder's
+     * @throws IOException when the release itself failed
+     */
+    void release(HeldLock lock) throws IOException;
+
+    /**
+     * Reads who holds the lock at {@code lockFile} without taking it. The default reads the owner record from
+     * the lock file itself; a mechanism that keeps it elsewhere overrides this.
+     */
+    default LockOwner readOwner(Path lockFile) {
+        return readOwnerRecordFile(lockFile);
+    }
+
+    /** Reads and parses an owner-record file, never throwing: see {@link OwnerRecord#parse(byte[], int)}. */
+    static LockOwner readOwnerRecordFile(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return new LockOwner.Absent();
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = in.readNBytes(OwnerRecord.MAX_BYTES + 1);
+            return OwnerRecord.parse(buffer, buffer.length);
+        } catch (NoSuchFileException e) {
+            return new LockOwner.Absent();
+        } catch (IOException e) {
+            return new LockOwner.Unreadable("cannot read " + file + ": " + e);
+        }
+    }
+}
