@@ -1,0 +1,17 @@
+/**
+ * Linux open-file-description locks ({@code fcntl(F_OFD_SETLK / F_OFD_SETLKW)}) as a lockcache provider named
+ * {@code ofd}, called through JNA.
+ *
+ * <p>An OFD lock belongs to the open file description, like {@code flock(2)}: two descriptors opened
+ * separately exclude each other even inside one process, and closing an unrelated descriptor of the same file
+ * does not drop the lock (the trap of classic {@code fcntl} locks). Like classic {@code fcntl} locks they are
+ * byte-range locks that NFS forwards to the server, so they exclude across hosts where NFS locking works, and
+ * they conflict with classic {@code fcntl}/{@code lockf} locks (Java's {@code FileChannel.lock}, Python's
+ * {@code fcntl.lockf}) on the same file, but not with {@code flock(2)} locks.
+ *
+ * <p>The provider keeps lock files open between uses in a bounded cache, waits for a holder in a helper thread
+ * that owns a fresh descriptor (so an abandoned wait never touches a descriptor a later holder uses), checks
+ * after each lock that the path still names the locked file, and writes the owner record into the lock file
+ * in place.
+ */
+package dev.lockcache.lock.ofd;
