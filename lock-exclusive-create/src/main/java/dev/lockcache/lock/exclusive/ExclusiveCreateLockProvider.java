@@ -1,0 +1,320 @@
+package dev.lockcache.lock.exclusive;
+
+import dev.lockcache.lock.LockLostException;
+import dev.lockcache.lock.Ticker;
+import dev.lockcache.lock.spi.Availability;
+import dev.lockcache.lock.spi.HeldLock;
+import dev.lockcache.lock.spi.LockFeature;
+import dev.lockcache.lock.spi.LockProvider;
+import dev.lockcache.lock.spi.LockRequest;
+import dev.lockcache.lock.spi.ProbeResult;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The {@code exclusive-create} lock provider: a lock is an owner record published atomically at the lock
+ * path, the mechanism that still works where kernel locks do not (NFS without lockd, cluster filesystems with
+ * node-local locks, unknown FUSE). Exclusive mode only; across processes and hosts; stale holders are
+ * recovered with proof.
+ *
+ * <h2>Acquire</h2>
+ * The record ({@link dev.lockcache.lock.OwnerRecord}) is written completely to {@code .<lock>.<token>.tmp} in
+ * the lock's directory, forced to storage where the filesystem could otherwise show other hosts a short file,
+ * and hard-linked to the lock path ({@code link(2)} fails if the path exists); the temporary name is removed.
+ * Nobody ever reads a half-written record of a live holder. Where the directory has no hard links, the record
+ * is created with {@code CREATE_NEW} and written in place, and readers treat the brief empty file as
+ * unreadable. Holding the lock, the holder advances the generation in {@code <lock>.gen} (one positioned
+ * write; the handle's fencing token) and from then on bumps the record's heartbeat every {@link
+ * #heartbeatPeriod()} on a shared daemon thread.
+ *
+ * <h2>Release</h2>
+ * Compare-then-delete would be racy: a breaker could replace the record between the check and the delete,
+ * and the delete would remove the newcomer's lock. So release renames the lock path to a unique name in the
+ * same directory (atomic: the file is taken out of everybody's way in one step), then checks that the renamed
+ * file is this holder's own (the same file the holder still has open, or the same token where the platform
+ * has no file identity), and deletes it. If it is not ours the lock had been broken and re-taken: the foreign
+ * record is put back with {@code link(2)} (which refuses to overwrite a record created meanwhile) and the
+ * release throws {@link LockLostException}; a missing lock file throws it too. A breaker holding its guard
+ * and a releasing holder can only race for the same rename, which exactly one wins.
+ *
+ * <h2>Stale holders</h2>
+ * A waiter breaks a lock only with proof: the holder is on this host and its process is gone or its pid was
+ * recycled (another start time), or the record has shown the same token and heartbeat for a whole {@link
+ * #lease()} measured on the waiter's own {@link Ticker}. An empty or partial record counts as a holder that
+ * has not beaten yet. Breakers serialise on a guard file {@code <lock>.break}, re-check the record under it
+ * and rename it away only if it is still the judged one; breaks are logged at WARN with the previous owner.
+ * In {@link #strict(boolean) strict} mode nothing is ever broken: a waiter times out and the timeout names
+ * the holder. All processes sharing a lock must use the same lease.
+ *
+ * <h2>Waiting</h2>
+ * Between attempts a waiter sleeps on a {@link java.nio.file.WatchService} event for the lock's directory
+ * (Linux delivers one through inotify as soon as a holder on this host releases), bounded by the wait loop's
+ * jittered backoff pause, which alone paces waits for holders on other hosts.
+ *
+ * <p>Instances are immutable and thread-safe; the {@code with...} methods return new instances. The no-arg
+ * constructor reads {@link #LEASE_PROPERTY}, {@link #STRICT_PROPERTY} and {@link #FORCE_PROPERTY}.
+ */
+public final class ExclusiveCreateLockProvider implements LockProvider {
+
+    /** The provider's name. */
+    public static final String NAME = "exclusive-create";
+
+    /**
+     * System property: the lease as an ISO-8601 duration ({@code PT30S}); default {@link #DEFAULT_LEASE}. The
+     * heartbeat period is a third of it.
+     */
+    public static final String LEASE_PROPERTY = "lockcache.exclusive-create.lease";
+
+    /** System property: {@code true} to never break stale locks automatically; default {@code false}. */
+    public static final String STRICT_PROPERTY = "lockcache.exclusive-create.strict";
+
+    /**
+     * System property: {@code true} to force every record to storage before publishing it, even on local
+     * filesystems where every process already sees it complete; default {@code false} (forced only on
+     * network, FUSE and unknown filesystems).
+     */
+    public static final String FORCE_PROPERTY = "lockcache.exclusive-create.force";
+
+    /** The default lease: a silent holder is stale after this long. */
+    public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
+
+    private final Duration lease;
+    private final Duration heartbeatPeriod;
+    private final boolean strict;
+    private final boolean alwaysForce;
+    private final Ticker ticker;
+    private final Linking linking;
+    private final LockBreaker.Hook breakHook;
+
+    private final StaleHolderJudge judge;
+    private final LockBreaker breaker;
+    private final RecordPublisher publisher;
+
+    /** A provider configured from system properties (see the constants), else with the defaults. */
+    public ExclusiveCreateLockProvider() {
+        this(
+                leaseFromProperty(),
+                leaseFromProperty().dividedBy(3),
+                Boolean.getBoolean(STRICT_PROPERTY),
+                Boolean.getBoolean(FORCE_PROPERTY),
+                Ticker.system(),
+                Linking.JDK,
+                LockBreaker.Hook.NONE);
+    }
+
+    private ExclusiveCreateLockProvider(
+            Duration lease,
+            Duration heartbeatPeriod,
+            boolean strict,
+            boolean alwaysForce,
+            Ticker ticker,
+            Linking linking,
+            LockBreaker.Hook breakHook) {
+        this.lease = lease;
+        this.heartbeatPeriod = heartbeatPeriod;
+        this.strict = strict;
+        this.alwaysForce = alwaysForce;
+        this.ticker = ticker;
+        this.linking = linking;
+        this.breakHook = breakHook;
+        this.judge = new StaleHolderJudge(lease, ticker);
+        this.breaker = new LockBreaker(judge, breakHook);
+        this.publisher = new RecordPublisher(linking, alwaysForce);
+    }
+
+    /** The same provider with lease {@code newLease} and a heartbeat every third of it. */
+    public ExclusiveCreateLockProvider withLease(Duration newLease) {
+        requirePositive(newLease, "lease");
+        return new ExclusiveCreateLockProvider(
+                newLease, newLease.dividedBy(3), strict, alwaysForce, ticker, linking, breakHook);
+    }
+
+    /** The same provider with the heartbeat bumped every {@code period}, which must be shorter than the lease. */
+    public ExclusiveCreateLockProvider withHeartbeatPeriod(Duration period) {
+        requirePositive(period, "heartbeat period");
+        if (period.compareTo(lease) >= 0) {
+            throw new IllegalArgumentException("heartbeat period " + period + " must be shorter than the lease " + lease
+                    + ", or waiters would break live holders");
+        }
+        return new ExclusiveCreateLockProvider(lease, period, strict, alwaysForce, ticker, linking, breakHook);
+    }
+
+    /** The same provider that never ({@code true}) or, with proof, does ({@code false}) break stale locks. */
+    public ExclusiveCreateLockProvider strict(boolean neverBreak) {
+        return new ExclusiveCreateLockProvider(
+                lease, heartbeatPeriod, neverBreak, alwaysForce, ticker, linking, breakHook);
+    }
+
+    /** The same provider forcing every record to storage before publishing ({@code true}), or only off local disks. */
+    public ExclusiveCreateLockProvider forceAlways(boolean force) {
+        return new ExclusiveCreateLockProvider(lease, heartbeatPeriod, strict, force, ticker, linking, breakHook);
+    }
+
+    /** The same provider measuring leases on {@code newTicker} (for tests of stale holders). */
+    public ExclusiveCreateLockProvider withTicker(Ticker newTicker) {
+        if (newTicker == null) {
+            throw new IllegalArgumentException("ticker must not be null; use Ticker.system()");
+        }
+        return new ExclusiveCreateLockProvider(
+                lease, heartbeatPeriod, strict, alwaysForce, newTicker, linking, breakHook);
+    }
+
+    ExclusiveCreateLockProvider withLinking(Linking newLinking) {
+        return new ExclusiveCreateLockProvider(
+                lease, heartbeatPeriod, strict, alwaysForce, ticker, newLinking, breakHook);
+    }
+
+    ExclusiveCreateLockProvider withBreakHook(LockBreaker.Hook hook) {
+        return new ExclusiveCreateLockProvider(lease, heartbeatPeriod, strict, alwaysForce, ticker, linking, hook);
+    }
+
+    /** How long a record must stay unchanged before a waiter may break it. */
+    public Duration lease() {
+        return lease;
+    }
+
+    /** How often a holder bumps its heartbeat. */
+    public Duration heartbeatPeriod() {
+        return heartbeatPeriod;
+    }
+
+    /** Whether this provider never breaks stale locks. */
+    public boolean isStrict() {
+        return strict;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Set<LockFeature> features() {
+        return strict
+                ? EnumSet.of(LockFeature.CROSS_PROCESS, LockFeature.CROSS_HOST)
+                : EnumSet.of(LockFeature.CROSS_PROCESS, LockFeature.CROSS_HOST, LockFeature.STALE_RECOVERY);
+    }
+
+    @Override
+    public Availability availability() {
+        return Availability.available(
+                "pure JDK: exclusive create, hard links and rename through java.nio.file, no native code");
+    }
+
+    @Override
+    public ProbeResult probe(Path directory) {
+        return ExclusiveCreateProbe.probe(directory, linking);
+    }
+
+    @Override
+    public Optional<HeldLock> tryLock(LockRequest request) throws IOException {
+        Path path = request.path();
+        for (int round = 0; ; round++) {
+            Optional<ExclusiveHold> hold = publisher.tryPublish(path, request.operation());
+            if (hold.isPresent()) {
+                judge.forget(path);
+                Heartbeats.start(hold.get(), heartbeatPeriod);
+                return Optional.of(hold.get());
+            }
+            if (strict || round > 0) {
+                return Optional.empty();
+            }
+            Optional<RecordSnapshot> current = RecordSnapshot.read(path);
+            if (current.isEmpty()) {
+                continue; // released meanwhile: one more try
+            }
+            Optional<String> proof = judge.proofOfStaleness(path, current.get());
+            if (proof.isEmpty() || !breaker.breakIfUnchanged(path, current.get(), proof.get())) {
+                return Optional.empty();
+            }
+        }
+    }
+
+    @Override
+    public Optional<HeldLock> awaitLock(LockRequest request, long pollNanos, long remainingNanos)
+            throws InterruptedException {
+        DirectoryWatchers.SHARED.awaitRemoval(request.path(), Math.min(pollNanos, remainingNanos));
+        return Optional.empty();
+    }
+
+    @Override
+    public void release(HeldLock lock) throws IOException {
+        if (!(lock instanceof ExclusiveHold hold)) {
+            throw new IllegalArgumentException("not a lock of the exclusive-create provider: " + lock);
+        }
+        hold.stopBeating();
+        RenameAway.Outcome outcome;
+        try {
+            outcome = RenameAway.remove(hold.path(), "release", renamed -> isOwn(renamed, hold));
+        } finally {
+            hold.closeRecord();
+        }
+        switch (outcome.kind()) {
+            case REMOVED -> {
+                // released
+            }
+            case ABSENT ->
+                throw new LockLostException(
+                        hold.path(),
+                        "the lock file was gone at release (a breaker judged this holder stale: no heartbeat for a"
+                                + " lease of " + lease.toMillis() + " ms, or its process looked dead)");
+            case FOREIGN_RESTORED ->
+                throw new LockLostException(
+                        hold.path(),
+                        "the lock file holds another holder's record ("
+                                + outcome.found().describe() + "); it was left in place");
+            case FOREIGN_LOST ->
+                throw new LockLostException(
+                        hold.path(),
+                        "the lock file held another holder's record ("
+                                + outcome.found().describe()
+                                + ") and a third process created the lock while it was checked; both may hold it");
+            default -> throw new IllegalStateException("unknown outcome " + outcome);
+        }
+    }
+
+    private static boolean isOwn(Path renamed, ExclusiveHold hold) throws IOException {
+        Object fileKey = hold.fileKey();
+        if (fileKey != null) {
+            // The holder keeps its record file open, so no other file can have this identity now.
+            return fileKey.equals(RecordSnapshot.fileKey(renamed));
+        }
+        return RecordSnapshot.read(renamed)
+                .flatMap(RecordSnapshot::record)
+                .map(record -> record.token().equals(hold.token()))
+                .orElse(false);
+    }
+
+    @Override
+    public String toString() {
+        return "ExclusiveCreateLockProvider[lease " + lease + ", heartbeat " + heartbeatPeriod
+                + (strict ? ", strict" : "") + (alwaysForce ? ", force always" : "") + "]";
+    }
+
+    private static Duration leaseFromProperty() {
+        String value = System.getProperty(LEASE_PROPERTY);
+        if (value == null || value.isBlank()) {
+            return DEFAULT_LEASE;
+        }
+        try {
+            Duration lease = Duration.parse(value.strip());
+            requirePositive(lease, "lease");
+            return lease;
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(
+                    "system property " + LEASE_PROPERTY + "='" + value + "' is not an ISO-8601 duration such as PT30S",
+                    e);
+        }
+    }
+
+    private static void requirePositive(Duration d, String what) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be a positive duration, was " + d);
+        }
+    }
+}
