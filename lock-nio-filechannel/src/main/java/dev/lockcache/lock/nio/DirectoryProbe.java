@@ -1,0 +1,159 @@
+package dev.lockcache.lock.nio;
+
+import dev.lockcache.lock.LockMode;
+import dev.lockcache.lock.spi.FcntlChannels;
+import dev.lockcache.lock.spi.ProbeResult;
+import dev.lockcache.lock.spi.ProbeResult.Verdict;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Proves on a directory that FileChannel locks exclude between processes: a short-lived child JVM locks a probe
+ * file, and this JVM's try must fail. Two channels of one process never exclude each other (fcntl locks belong
+ * to the process), so a second process is the only honest test. Verdicts are cached per file store.
+ */
+final class DirectoryProbe {
+    static final String PROBE_FILE = ".lockcache-nio-probe";
+    private static final Duration CHILD_TIMEOUT = Duration.ofSeconds(60);
+
+    private final FcntlChannels channels;
+    private final Map<Object, ProbeResult> verdicts = new ConcurrentHashMap<>();
+
+    DirectoryProbe(FcntlChannels channels) {
+        this.channels = channels;
+    }
+
+    ProbeResult probe(Path directory) {
+        Path dir = directory.toAbsolutePath().normalize();
+        String type = "unknown";
+        Object storeKey = dir;
+        try {
+            FileStore store = Files.getFileStore(dir);
+            type = store.type();
+            storeKey = store;
+        } catch (IOException e) {
+            return new ProbeResult(dir, Verdict.UNAVAILABLE, type, "cannot read the file store of " + dir + ": " + e);
+        }
+        ProbeResult cached = verdicts.get(storeKey);
+        if (cached != null) {
+            return new ProbeResult(
+                    dir, cached.verdict(), type, cached.reason() + " (cached for file store " + storeKey + ")");
+        }
+        ProbeResult result = probeNow(dir, type);
+        if (result.verdict() != Verdict.UNAVAILABLE) {
+            verdicts.put(storeKey, result);
+        }
+        return result;
+    }
+
+    private ProbeResult probeNow(Path dir, String type) {
+        Path file = dir.resolve(PROBE_FILE);
+        Process child;
+        try {
+            child = startChild(file);
+        } catch (IOException | RuntimeException e) {
+            return new ProbeResult(dir, Verdict.UNAVAILABLE, type, "cannot start a child JVM for the probe: " + e);
+        }
+        try {
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return String.valueOf(out.readLine());
+                } catch (IOException e) {
+                    return "FAILED " + e;
+                }
+            });
+            String said = line.get(CHILD_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            if (!said.equals("HELD")) {
+                return new ProbeResult(
+                        dir, Verdict.UNAVAILABLE, type, "the probe child could not lock " + file + ": " + said);
+            }
+            try (FcntlChannels.Lease lease = channels.open(file)) {
+                Optional<FileLock> ours = lease.tryLock(LockMode.EXCLUSIVE);
+                if (ours.isPresent()) {
+                    ours.get().release();
+                    return new ProbeResult(
+                            dir,
+                            Verdict.DOES_NOT_EXCLUDE,
+                            type,
+                            "a child process held a FileChannel lock on " + file
+                                    + " and this process could lock it as well: locks do not exclude here");
+                }
+            }
+            return new ProbeResult(
+                    dir,
+                    Verdict.EXCLUDES,
+                    type,
+                    "a child process held a FileChannel lock on " + file + " and this process's try failed");
+        } catch (IOException e) {
+            return new ProbeResult(dir, Verdict.UNAVAILABLE, type, "cannot lock " + file + ": " + e);
+        } catch (TimeoutException | ExecutionException e) {
+            return new ProbeResult(
+                    dir, Verdict.UNAVAILABLE, type, "the probe child did not answer within " + CHILD_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new ProbeResult(dir, Verdict.UNAVAILABLE, type, "interrupted while probing");
+        } finally {
+            stop(child);
+        }
+    }
+
+    private static Process startChild(Path file) throws IOException {
+        Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
+        String classPath;
+        try {
+            classPath = Paths.get(ProbeChild.class
+                            .getProtectionDomain()
+                            .getCodeSource()
+                            .getLocation()
+                            .toURI())
+                    .toString();
+        } catch (java.net.URISyntaxException | NullPointerException | SecurityException e) {
+            throw new IOException("cannot tell where the nio provider's classes are", e);
+        }
+        List<String> command = List.of(
+                java.toString(),
+                "-Xmx32m",
+                "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                classPath,
+                ProbeChild.class.getName(),
+                file.toString());
+        return new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+    }
+
+    private static void stop(Process child) {
+        try {
+            child.getOutputStream().close();
+            if (!child.waitFor(5, TimeUnit.SECONDS)) {
+                child.destroyForcibly();
+                child.waitFor();
+            }
+        } catch (IOException e) {
+            child.destroyForcibly();
+        } catch (InterruptedException e) {
+            child.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}
