@@ -1,0 +1,277 @@
+package dev.lockcache.cache;
+
+import dev.lockcache.lock.FileLocks;
+import dev.lockcache.lock.LockException;
+import dev.lockcache.lock.LockHandle;
+import dev.lockcache.lock.LockOptions;
+import dev.lockcache.lock.LockProviders;
+import dev.lockcache.lock.LockTimeoutException;
+import dev.lockcache.lock.Ticker;
+import dev.lockcache.lock.spi.LockProvider;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A dataset cache shared by every thread and process that uses the same root: each key is fetched exactly
+ * once however many callers ask at the same time, no caller ever sees a partial or unverified file, and a
+ * failed refresh keeps the previous entry.
+ *
+ * <pre>{@code
+ * DatasetCache cache = DatasetCache.builder()
+ *         .register(DatasetSpec.of("mnist", DatasetSource.url("https://example.org/mnist.npz"), "mnist.npz")
+ *                 .withSha256(expectedSha256))
+ *         .build();
+ * Path data = cache.fetch("mnist", Path.of("work/mnist.npz"));
+ * }</pre>
+ *
+ * <p>A fetch takes the key's lock (a provider chosen for the cache root's filesystem by the {@link
+ * LockStrategy}), then inside it applies the {@link FetchPolicy}, fetches into a temporary file beside the
+ * entry, verifies size and SHA-256, syncs, renames it into place read-only, records metadata, and mirrors the
+ * entry into the requested path (hard link, else copy; through a temporary file and an atomic rename). The
+ * first use creates and checks the cache root. Thread-safe; one instance per root is enough.
+ */
+public final class DatasetCache {
+
+    private final Path configuredRoot;
+    private final DatasetRegistry registry;
+    private final LockStrategy strategy;
+    private final FetchPolicy defaultPolicy;
+    private final FetchPipeline pipeline;
+    private volatile Ready ready;
+
+    /** What the first use sets up: the real root, its layout, and the locks the strategy chose. */
+    private record Ready(EntryLayout layout, FileLocks locks, StrategyVerdict verdict) {}
+
+    private DatasetCache(Builder b, Path root, LockStrategy strategy) {
+        this.configuredRoot = root;
+        this.registry = b.registry;
+        this.strategy = strategy;
+        this.defaultPolicy = b.defaultPolicy;
+        this.pipeline = new FetchPipeline(new SourceFetcher(b.httpTimeouts, Ticker.system()));
+    }
+
+    /** A builder with the defaults: root from {@link CacheDirectories#defaultRoot()}, providers from ServiceLoader. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Fetches {@code key} with the default options and mirrors it into {@code requestedPath}.
+     *
+     * @return {@code requestedPath}, holding the entry's verified bytes
+     * @throws CacheException (and subtypes) naming the key, the path or the source and what to do
+     */
+    public Path fetch(String key, Path requestedPath) {
+        return fetch(key, requestedPath, defaultOptions());
+    }
+
+    /** Fetches {@code key} under {@code policy} and mirrors it into {@code requestedPath}. */
+    public Path fetch(String key, Path requestedPath, FetchPolicy policy) {
+        return fetch(key, requestedPath, defaultOptions().withPolicy(policy));
+    }
+
+    /** Fetches {@code key} as {@code options} say and mirrors it into {@code requestedPath}. */
+    public Path fetch(String key, Path requestedPath, FetchOptions options) {
+        if (requestedPath == null) {
+            throw new IllegalArgumentException("requested path must not be null; use fetch(key) for the entry itself");
+        }
+        return fetch(key, Optional.of(requestedPath), options);
+    }
+
+    /** Fetches {@code key} with the default options and returns the read-only entry itself. */
+    public Path fetch(String key) {
+        return fetch(key, Optional.empty(), defaultOptions());
+    }
+
+    /** Fetches {@code key} as {@code options} say and returns the read-only entry itself. */
+    public Path fetch(String key, FetchOptions options) {
+        return fetch(key, Optional.empty(), options);
+    }
+
+    /** The options {@link #fetch(String, Path)} uses: the cache's default policy, read-only mirror. */
+    public FetchOptions defaultOptions() {
+        return FetchOptions.of(defaultPolicy);
+    }
+
+    /** Adds or replaces a dataset spec. */
+    public DatasetCache register(DatasetSpec spec) {
+        registry.register(spec);
+        return this;
+    }
+
+    /** The specs this cache knows. */
+    public DatasetRegistry registry() {
+        return registry;
+    }
+
+    /** The cache root as configured (created on first use). */
+    public Path root() {
+        return configuredRoot;
+    }
+
+    /** The entry file of a registered key (which may not exist yet). */
+    public Path entryPath(String key) {
+        return new EntryLayout(configuredRoot).entryFile(registry.require(key));
+    }
+
+    /** What the cache recorded about {@code key}'s published entry, read without the lock; empty if none. */
+    public Optional<EntryInfo> entry(String key) {
+        DatasetSpec spec = registry.require(key);
+        EntryLayout layout = new EntryLayout(configuredRoot);
+        return EntryMetadata.read(layout.metadataFile(key), key, layout.entryFile(spec))
+                .published();
+    }
+
+    /** Which lock provider guards this cache and why (creates the root on first use). */
+    public StrategyVerdict lockVerdict() {
+        return ready().verdict();
+    }
+
+    private Path fetch(String key, Optional<Path> requested, FetchOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("fetch options must not be null; use defaultOptions()");
+        }
+        DatasetSpec spec = registry.require(key);
+        Optional<Path> target = requested.map(p -> p.toAbsolutePath().normalize());
+        if (target.isPresent() && Files.isDirectory(target.get())) {
+            throw new CacheException(
+                    "requested path " + target.get() + " for dataset '" + key
+                            + "' is a directory; give the path of a file to create or replace",
+                    key,
+                    target.get(),
+                    null);
+        }
+        Ready r = ready();
+        Path entry = r.layout().entryFile(spec);
+        long noted =
+                EntryMetadata.read(r.layout().metadataFile(key), key, entry).attempts();
+        Path lockFile = r.layout().lockFile(key);
+        LockOptions lockOptions = LockOptions.exclusive(options.lockTimeout()).withOperation("fetch " + key);
+        try (LockHandle lock = r.locks().acquire(lockFile, lockOptions)) {
+            return pipeline.fetchLocked(r.layout(), spec, target, options, noted, lock.provider(), lock.fencingToken());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CacheFetchException(
+                    key, spec.source().describe(), entry, "interrupted while waiting for lock " + lockFile, e);
+        } catch (LockTimeoutException e) {
+            throw new CacheException(
+                    "dataset '" + key + "' is being fetched by another thread or process: " + e.getMessage()
+                            + "; or wait longer with FetchOptions.withLockTimeout",
+                    key,
+                    lockFile,
+                    e);
+        } catch (LockException e) {
+            throw new CacheException("locking dataset '" + key + "' failed: " + e.getMessage(), key, lockFile, e);
+        }
+    }
+
+    private Ready ready() {
+        Ready r = ready;
+        if (r != null) {
+            return r;
+        }
+        synchronized (this) {
+            if (ready == null) {
+                Path root = CacheDirectories.ensureWritable(configuredRoot);
+                EntryLayout layout = new EntryLayout(root);
+                Path locks = layout.locksDirectory();
+                TransientIo.run("create lock directory", locks, () -> Files.createDirectories(locks));
+                StrategyVerdict verdict;
+                try {
+                    verdict = strategy.choose(locks);
+                } catch (LockException e) {
+                    throw new CacheException("cannot lock the cache at " + root + ": " + e.getMessage(), "", locks, e);
+                }
+                ready = new Ready(layout, FileLocks.using(verdict.provider()), verdict);
+            }
+            return ready;
+        }
+    }
+
+    /**
+     * Builds a {@link DatasetCache} without Guice; the same objects {@link CacheModule} binds. Not thread-safe.
+     */
+    public static final class Builder {
+        private Path root;
+        private DatasetRegistry registry = new DatasetRegistry();
+        private Map<String, LockProvider> providers;
+        private ProviderChoice choice;
+        private LockStrategy strategy;
+        private FetchPolicy defaultPolicy = FetchPolicy.IF_MISSING;
+        private HttpTimeouts httpTimeouts = HttpTimeouts.DEFAULT;
+
+        private Builder() {}
+
+        /** The cache root; default {@link CacheDirectories#defaultRoot()}. */
+        public Builder root(Path dir) {
+            this.root = require(dir, "root");
+            return this;
+        }
+
+        /** The registry of specs; default a new empty one. */
+        public Builder registry(DatasetRegistry specs) {
+            this.registry = require(specs, "registry");
+            return this;
+        }
+
+        /** Registers a spec in this builder's registry. */
+        public Builder register(DatasetSpec spec) {
+            registry.register(spec);
+            return this;
+        }
+
+        /** The lock providers by name; default {@link LockProviders#installed()}. */
+        public Builder providers(Map<String, LockProvider> byName) {
+            this.providers = Map.copyOf(require(byName, "providers"));
+            return this;
+        }
+
+        /** Use provider {@code name} (still refused where the evidence says it does not exclude). */
+        public Builder provider(String name) {
+            return providerChoice(ProviderChoice.named(name));
+        }
+
+        /** The provider choice; default {@link ProviderChoice#fromEnvironment()}. */
+        public Builder providerChoice(ProviderChoice providerChoice) {
+            this.choice = require(providerChoice, "provider choice");
+            return this;
+        }
+
+        /** A strategy of your own; replaces the providers and choice above. */
+        public Builder strategy(LockStrategy lockStrategy) {
+            this.strategy = require(lockStrategy, "strategy");
+            return this;
+        }
+
+        /** The policy of {@link DatasetCache#fetch(String, Path)}; default {@link FetchPolicy#IF_MISSING}. */
+        public Builder defaultPolicy(FetchPolicy policy) {
+            this.defaultPolicy = require(policy, "default policy");
+            return this;
+        }
+
+        /** HTTP timeouts; default {@link HttpTimeouts#DEFAULT}. */
+        public Builder httpTimeouts(HttpTimeouts timeouts) {
+            this.httpTimeouts = require(timeouts, "HTTP timeouts");
+            return this;
+        }
+
+        public DatasetCache build() {
+            Path dir = root != null ? root : CacheDirectories.defaultRoot();
+            LockStrategy chosen = strategy != null
+                    ? strategy
+                    : LockStrategy.byFilesystem(
+                            providers != null ? providers : LockProviders.installed(),
+                            choice != null ? choice : ProviderChoice.fromEnvironment());
+            return new DatasetCache(this, dir.toAbsolutePath().normalize(), chosen);
+        }
+
+        private static <T> T require(T value, String what) {
+            if (value == null) {
+                throw new IllegalArgumentException(what + " must not be null");
+            }
+            return value;
+        }
+    }
+}
