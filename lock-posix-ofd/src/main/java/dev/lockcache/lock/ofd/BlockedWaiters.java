@@ -111,8 +111,16 @@ final class BlockedWaiters {
             } catch (RuntimeException | Error e) {
                 failure = new IOException("waiting for lock " + key.path() + " failed: " + e, e);
             }
-            waiters.remove(key, this);
-            inFlight.decrementAndGet();
+            try {
+                hand(failure);
+            } finally {
+                waiters.remove(key, this);
+                inFlight.decrementAndGet();
+            }
+        }
+
+        /** Gives the outcome to the caller waiting now, or cleans up after the one that left. */
+        private void hand(IOException failure) {
             while (true) {
                 if (state.compareAndSet(WAITING, DELIVERED)) {
                     if (failure == null) {

@@ -61,6 +61,7 @@ public final class OfdLockProvider implements LockProvider {
 
     private final DescriptorCache idle;
     private final BlockedWaiters waiters = new BlockedWaiters();
+    private final boolean kernelWaits;
     private volatile Availability availability;
 
     /** A provider keeping {@link #OPEN_FILES_PROPERTY} idle lock files open (for {@link java.util.ServiceLoader}). */
@@ -70,7 +71,16 @@ public final class OfdLockProvider implements LockProvider {
 
     /** A provider keeping at most {@code openFiles} idle lock files open (0: close each after use). */
     public OfdLockProvider(int openFiles) {
+        this(openFiles, true);
+    }
+
+    /**
+     * A provider that waits in the kernel ({@code kernelWaits}) or polls with the caller's backoff; polling
+     * exists to measure the hand-off against.
+     */
+    OfdLockProvider(int openFiles, boolean kernelWaits) {
         this.idle = new DescriptorCache(openFiles);
+        this.kernelWaits = kernelWaits;
     }
 
     @Override
@@ -214,7 +224,7 @@ public final class OfdLockProvider implements LockProvider {
     @Override
     public Optional<HeldLock> awaitLock(LockRequest request, long pollNanos, long remainingNanos)
             throws IOException, InterruptedException {
-        if (waiters.inFlight() >= BlockedWaiters.MAX_IN_FLIGHT) {
+        if (!kernelWaits || waiters.inFlight() >= BlockedWaiters.MAX_IN_FLIGHT) {
             return LockProvider.super.awaitLock(request, pollNanos, remainingNanos);
         }
         Optional<Descriptor> granted = waiters.await(request.path(), request.mode(), remainingNanos);
