@@ -119,6 +119,30 @@ public final class FcntlChannels {
         }
     }
 
+    /**
+     * Closes a descriptor of {@code path} that was opened outside this registry (a {@code flock} descriptor,
+     * say), but only once no lease on the path is out, so that the close cannot drop an {@code fcntl} lock this
+     * JVM holds on the file: at once if none is out, else when the last lease is returned. Every close of a
+     * descriptor of a lock file that fcntl users may lock in this JVM should go through here.
+     *
+     * @param closer closes the descriptor; runs exactly once, on this or another thread, and should not throw
+     */
+    public void closeWhenUnlocked(Path path, Runnable closer) {
+        if (path == null || closer == null) {
+            throw new IllegalArgumentException("path and closer must not be null");
+        }
+        Entry entry;
+        synchronized (registry) {
+            entry = entries.computeIfAbsent(path, Entry::new);
+            entry.refs++;
+            idle.remove(path);
+        }
+        synchronized (entry) {
+            entry.retired.add(closer);
+        }
+        unpin(entry);
+    }
+
     /** How many files (descriptors) this registry has open right now, leased or idle. */
     public int openFiles() {
         return openFiles.get();
@@ -194,8 +218,12 @@ public final class FcntlChannels {
                     return;
                 }
             }
-            for (LockFile file : entry.retired) {
-                file.close();
+            for (Runnable closer : entry.retired) {
+                try {
+                    closer.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("closing a descriptor of lock file {} failed", entry.path, e);
+                }
             }
             entry.retired.clear();
             if (evict && entry.primary != null) {
@@ -274,7 +302,7 @@ public final class FcntlChannels {
         final Path path;
         int refs; // guarded by the registry lock
         LockFile primary; // guarded by this
-        final List<LockFile> retired = new ArrayList<>(1); // guarded by this
+        final List<Runnable> retired = new ArrayList<>(1); // closers, guarded by this
 
         Entry(Path path) {
             this.path = path;
@@ -470,7 +498,7 @@ public final class FcntlChannels {
             }
             synchronized (entry) {
                 if (entry.primary != null && entry.primary != waiter) {
-                    entry.retired.add(entry.primary);
+                    entry.retired.add(entry.primary::close);
                 }
                 entry.primary = waiter;
             }
@@ -497,7 +525,7 @@ public final class FcntlChannels {
         public void markReplaced() {
             synchronized (entry) {
                 if (entry.primary == file) {
-                    entry.retired.add(file);
+                    entry.retired.add(file::close);
                     entry.primary = null;
                 }
             }

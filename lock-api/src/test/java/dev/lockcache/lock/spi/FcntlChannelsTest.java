@@ -243,6 +243,22 @@ class FcntlChannelsTest {
         assertThat(channels.openFiles()).isEqualTo(1);
     }
 
+    @Test
+    void foreignDescriptorsAreClosedOnlyOnceNoLeaseIsOut() throws Exception {
+        FcntlChannels channels = new FcntlChannels(4);
+        Path path = dir.resolve("foreign.lock");
+        java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
+        try (FcntlChannels.Lease lease = channels.open(path)) {
+            FileLock lock = lease.tryLock(LockMode.EXCLUSIVE).orElseThrow();
+            channels.closeWhenUnlocked(path, closed::incrementAndGet);
+            assertThat(closed).hasValue(0);
+            lock.release();
+        }
+        assertThat(closed).hasValue(1);
+        channels.closeWhenUnlocked(dir.resolve("unused.lock"), closed::incrementAndGet);
+        assertThat(closed).hasValue(2);
+    }
+
     /** Spins (no sleep) until the thread is inside the JDK's blocking native lock call. */
     static void awaitBlockedInKernelLock(AtomicReference<Thread> thread) {
         long deadline = System.nanoTime() + ChildJvm.HANDSHAKE.toNanos();
