@@ -64,11 +64,7 @@ public record OwnerRecord(
         host = clean(host, "host");
         token = clean(token, "token");
         provider = clean(provider, "provider");
-        operation =
-                operation == null ? "" : operation.replaceAll("\\p{Cntrl}", " ").strip();
-        if (operation.length() > TEXT_LIMIT) {
-            operation = operation.substring(0, TEXT_LIMIT);
-        }
+        operation = operation == null ? "" : limit(operation.replaceAll("\\p{Cntrl}", " "));
         if (token.isEmpty() || provider.isEmpty() || host.isEmpty()) {
             throw new IllegalArgumentException("owner record needs a token, a provider and a host");
         }
@@ -208,6 +204,9 @@ public record OwnerRecord(
         boolean ended = false;
         for (int i = 1; i < lines.length; i++) {
             String line = lines[i];
+            if (line.isEmpty() && i == lines.length - 1) {
+                break; // cut right after a newline
+            }
             if (line.equals(END)) {
                 ended = true;
                 break;
@@ -260,8 +259,13 @@ public record OwnerRecord(
         if (value == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }
-        String cleaned = value.replaceAll("[\\p{Cntrl}=]", "_").strip();
-        return cleaned.length() <= TEXT_LIMIT ? cleaned : cleaned.substring(0, TEXT_LIMIT);
+        return limit(value.replaceAll("[\\p{Cntrl}=]", "_"));
+    }
+
+    /** Cut to {@link #TEXT_LIMIT}, stripped, and made encodable (lone surrogates become '?'). */
+    private static String limit(String text) {
+        String cut = text.length() <= TEXT_LIMIT ? text : text.substring(0, TEXT_LIMIT);
+        return new String(cut.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8).strip();
     }
 
     private static String localHostName() {
