@@ -1,0 +1,158 @@
+package dev.lockcache.cli;
+
+import dev.lockcache.lock.LockProviderException;
+import dev.lockcache.lock.LockTimeoutException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code lockcache} command line. {@link #main} parses the arguments with picocli, runs one subcommand and
+ * exits with a status from {@link ExitCode} (or, for {@code run}, the command's own status).
+ *
+ * <p>Errors are reported as one line on stderr, {@code lockcache SUBCOMMAND: what went wrong; what to do};
+ * {@code --verbose} adds DEBUG logging and the stack trace.
+ */
+@Command(
+        name = "lockcache",
+        mixinStandardHelpOptions = true,
+        scope = ScopeType.INHERIT,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = "Cross-process file locks and a dataset cache that fetches each dataset exactly once.",
+        subcommands = {RunCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:success",
+            "1:the operation failed (download, digest check, I/O, a lock file in the way)",
+            "64:bad usage (unknown option or provider, malformed duration or size)",
+            "75:lock not obtained (--nonblock, or --timeout passed)",
+            "126:run: the command cannot be executed",
+            "127:run: the command was not found",
+        })
+public final class Main implements Runnable {
+
+    @Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    private boolean verbose;
+
+    /** Runs the command line and exits the JVM with its status. */
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns its exit status, without exiting (for tests and embedding). */
+    public static int execute(String... args) {
+        Main main = new Main();
+        CommandLine line = new CommandLine(main);
+        line.getSubcommands().get("run").setStopAtPositional(true);
+        line.setOut(new PrintWriter(System.out, true));
+        line.setErr(new PrintWriter(System.err, true));
+        line.setParameterExceptionHandler((e, arguments) -> main.usageError(e));
+        line.setExecutionExceptionHandler((e, commandLine, parseResult) -> main.failure(e, commandLine));
+        return line.execute(args);
+    }
+
+    @Option(
+            names = "--verbose",
+            scope = ScopeType.INHERIT,
+            description = "Log at DEBUG level on stderr and print stack traces of errors.")
+    void setVerbose(boolean on) {
+        verbose = on;
+        if (on) {
+            Logging.enableDebug();
+        }
+    }
+
+    @Override
+    public void run() {
+        throw new ParameterException(
+                spec.commandLine(), "missing command: one of fetch, run, providers, inspect, gc, demo");
+    }
+
+    private int usageError(ParameterException e) {
+        CommandLine where = e.getCommandLine();
+        String name = where.getCommandSpec().qualifiedName();
+        PrintWriter err = where.getErr();
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        err.println(name + ": " + oneLine(e.getMessage()) + " (see '" + name + " --help')");
+        err.flush();
+        return ExitCode.USAGE;
+    }
+
+    private int failure(Exception e, CommandLine where) {
+        PrintWriter err = where.getErr();
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        err.println(where.getCommandSpec().qualifiedName() + ": " + describe(e));
+        err.flush();
+        return exitCodeFor(e);
+    }
+
+    static int exitCodeFor(Throwable e) {
+        if (e instanceof CommandFailure failure) {
+            return failure.exitCode();
+        }
+        if (e instanceof LockTimeoutException) {
+            return ExitCode.LOCK_NOT_OBTAINED;
+        }
+        return ExitCode.FAILURE;
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        if (e instanceof LockProviderException || e instanceof CommandFailure || isOurs(e)) {
+            return oneLine(message == null ? e.getClass().getSimpleName() : message);
+        }
+        if (e instanceof InterruptedException) {
+            return "interrupted";
+        }
+        if (e instanceof UncheckedIOException || e instanceof IOException) {
+            Throwable io = e instanceof UncheckedIOException ? e.getCause() : e;
+            return oneLine(io.getClass().getSimpleName() + ": " + io.getMessage());
+        }
+        return oneLine("unexpected " + e.getClass().getName() + (message == null ? "" : ": " + message)
+                + " (run with --verbose for the stack trace)");
+    }
+
+    private static boolean isOurs(Throwable e) {
+        return e.getClass().getName().startsWith("dev.lockcache.");
+    }
+
+    static String oneLine(String message) {
+        return message == null ? "" : message.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+
+    /** The version from the build. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            Properties properties = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    properties.load(in);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the version resource", e);
+            }
+            return new String[] {
+                "lockcache " + properties.getProperty("version", "unknown"),
+                "Java " + Runtime.version() + " (" + System.getProperty("java.vendor", "unknown vendor") + ")"
+            };
+        }
+    }
+}
