@@ -1,5 +1,6 @@
 package dev.lockcache.lock.ofd;
 
+import dev.lockcache.lock.spi.FcntlChannels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -28,7 +29,7 @@ record Descriptor(Path path, int fd, Object fileKey) {
             }
             return new Descriptor(path, fd, key);
         } catch (IOException | RuntimeException e) {
-            OfdSyscalls.closeQuietly(fd);
+            new Descriptor(path, fd, "unknown").close();
             throw e;
         }
     }
@@ -43,7 +44,12 @@ record Descriptor(Path path, int fd, Object fileKey) {
         }
     }
 
+    /**
+     * Closes the descriptor once no classic {@code fcntl} lock of this JVM on the same file can be dropped by it
+     * (closing any descriptor of a file drops the process's {@code fcntl} locks on it, such as those the nio
+     * provider holds). Callers unlock first: the OFD lock must not wait for a deferred close.
+     */
     void close() {
-        OfdSyscalls.closeQuietly(fd);
+        FcntlChannels.jvm().closeWhenUnlocked(path, () -> OfdSyscalls.closeQuietly(fd));
     }
 }

@@ -4,6 +4,7 @@ import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.OwnerRecord;
 import dev.lockcache.lock.spi.Availability;
+import dev.lockcache.lock.spi.FcntlChannels;
 import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
@@ -274,6 +275,12 @@ public final class OfdLockProvider implements LockProvider {
             // The lock is held and excludes; only the description of who holds it is missing.
             LOG.warn("holding {} without an owner record: {}", descriptor.path(), e.getMessage());
         }
+    }
+
+    /** Reads the owner record through the JVM's registry of lock files, so no stray close drops a lock. */
+    @Override
+    public LockOwner readOwner(Path lockFile) {
+        return FcntlChannels.jvm().readOwner(lockFile);
     }
 
     @Override
