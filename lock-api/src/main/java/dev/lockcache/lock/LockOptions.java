@@ -98,7 +98,7 @@ public record LockOptions(LockMode mode, Duration timeout, Backoff backoff, Stri
     }
 
     private static String sanitize(String label) {
-        String oneLine = label.replaceAll("[\\p{Cntrl}]", " ").strip();
+        String oneLine = OwnerRecord.replaceControls(label, ' ').strip();
         return oneLine.length() <= MAX_OPERATION_LENGTH ? oneLine : oneLine.substring(0, MAX_OPERATION_LENGTH);
     }
 }

@@ -64,7 +64,7 @@ public record OwnerRecord(
         host = clean(host, "host");
         token = clean(token, "token");
         provider = clean(provider, "provider");
-        operation = operation == null ? "" : limit(operation.replaceAll("\\p{Cntrl}", " "));
+        operation = operation == null ? "" : limit(replaceControls(operation, ' '));
         if (token.isEmpty() || provider.isEmpty() || host.isEmpty()) {
             throw new IllegalArgumentException("owner record needs a token, a provider and a host");
         }
@@ -178,9 +178,10 @@ public record OwnerRecord(
                 .append(pad(generation))
                 .append('\n')
                 .append("heartbeat=");
-        int heartbeatOffset = text.toString().getBytes(StandardCharsets.UTF_8).length;
         text.append(pad(heartbeat)).append('\n').append(END).append('\n');
-        return new Encoded(text.toString().getBytes(StandardCharsets.UTF_8), heartbeatOffset);
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        // the heartbeat digits are the last field: NUMBER_WIDTH digits, "\n", "end\n"
+        return new Encoded(bytes, bytes.length - NUMBER_WIDTH - 1 - END.length() - 1);
     }
 
     /**
@@ -196,24 +197,27 @@ public record OwnerRecord(
             return new LockOwner.Unreadable("larger than " + MAX_BYTES + " bytes: not an owner record");
         }
         String text = new String(bytes, 0, Math.min(length, bytes.length), StandardCharsets.UTF_8);
-        String[] lines = text.split("\n", -1);
-        if (!lines[0].equals(HEADER)) {
+        int lineEnd = text.indexOf('\n');
+        if (lineEnd < 0 || !text.startsWith(HEADER) || lineEnd != HEADER.length()) {
             return new LockOwner.Unreadable("does not start with '" + HEADER + "'");
         }
         Map<String, String> fields = new HashMap<>();
         boolean ended = false;
-        for (int i = 1; i < lines.length; i++) {
-            String line = lines[i];
-            if (line.isEmpty() && i == lines.length - 1) {
-                break; // cut right after a newline
+        int lineNumber = 1;
+        for (int start = lineEnd + 1; start < text.length(); start = lineEnd + 1) {
+            lineNumber++;
+            lineEnd = text.indexOf('\n', start);
+            if (lineEnd < 0) {
+                break; // the last line has no newline: cut short
             }
+            String line = text.substring(start, lineEnd);
             if (line.equals(END)) {
                 ended = true;
                 break;
             }
             int eq = line.indexOf('=');
             if (eq <= 0) {
-                return new LockOwner.Unreadable("malformed line " + (i + 1));
+                return new LockOwner.Unreadable("malformed line " + lineNumber);
             }
             fields.putIfAbsent(line.substring(0, eq), line.substring(eq + 1));
         }
@@ -237,6 +241,36 @@ public record OwnerRecord(
         }
     }
 
+    /**
+     * The generation written in a record, read without parsing the rest: for providers that only need the
+     * previous fencing token on the acquisition path. Returns -1 when the bytes hold no well-formed
+     * generation field (an empty, cut or foreign file).
+     */
+    public static long generationOf(byte[] bytes, int length) {
+        int end = Math.min(length, bytes.length);
+        byte[] key = GENERATION_KEY;
+        outer:
+        for (int i = 0; i + key.length + NUMBER_WIDTH <= end; i++) {
+            for (int k = 0; k < key.length; k++) {
+                if (bytes[i + k] != key[k]) {
+                    continue outer;
+                }
+            }
+            long value = 0;
+            for (int d = i + key.length; d < i + key.length + NUMBER_WIDTH; d++) {
+                int digit = bytes[d] - '0';
+                if (digit < 0 || digit > 9) {
+                    return -1;
+                }
+                value = value * 10 + digit;
+            }
+            return value;
+        }
+        return -1;
+    }
+
+    private static final byte[] GENERATION_KEY = "\ngeneration=".getBytes(StandardCharsets.US_ASCII);
+
     /** Reads a record from a whole byte array. */
     public static LockOwner parse(byte[] bytes) {
         return parse(bytes, bytes.length);
@@ -259,13 +293,36 @@ public record OwnerRecord(
         if (value == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }
-        return limit(value.replaceAll("[\\p{Cntrl}=]", "_"));
+        return limit(replaceControls(value, '_').replace('=', '_'));
     }
 
     /** Cut to {@link #TEXT_LIMIT}, stripped, and made encodable (lone surrogates become '?'). */
     private static String limit(String text) {
         String cut = text.length() <= TEXT_LIMIT ? text : text.substring(0, TEXT_LIMIT);
-        return new String(cut.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8).strip();
+        for (int i = 0; i < cut.length(); i++) {
+            if (Character.isSurrogate(cut.charAt(i))) {
+                cut = new String(cut.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+                break;
+            }
+        }
+        return cut.strip();
+    }
+
+    /** ASCII control characters (the ones that could break the line format) replaced; no regex on the hot path. */
+    static String replaceControls(String text, char replacement) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                char[] chars = text.toCharArray();
+                for (int j = i; j < chars.length; j++) {
+                    if (chars[j] < 0x20 || chars[j] == 0x7f) {
+                        chars[j] = replacement;
+                    }
+                }
+                return new String(chars);
+            }
+        }
+        return text;
     }
 
     private static String localHostName() {

@@ -63,6 +63,16 @@ class OwnerRecordPropertiesTest {
     }
 
     @Test
+    void theGenerationIsReadWithoutParsing() {
+        qt().forAll(RECORDS).checkAssert(record -> {
+            byte[] bytes = record.encode().bytes();
+            assertThat(OwnerRecord.generationOf(bytes, bytes.length)).isEqualTo(record.generation());
+            assertThat(OwnerRecord.generationOf(bytes, bytes.length / 2)).isIn(-1L, record.generation());
+        });
+        assertThat(OwnerRecord.generationOf(new byte[0], 0)).isEqualTo(-1);
+    }
+
+    @Test
     void arbitraryBytesNeverThrow() {
         qt().forAll(lists().of(integers().between(-128, 127)).ofSizeBetween(0, 1200))
                 .checkAssert(values -> {
@@ -71,6 +81,7 @@ class OwnerRecordPropertiesTest {
                         bytes[i] = values.get(i).byteValue();
                     }
                     assertThat(OwnerRecord.parse(bytes)).isNotNull();
+                    assertThat(OwnerRecord.generationOf(bytes, bytes.length)).isGreaterThanOrEqualTo(-1);
                 });
     }
 
