@@ -40,7 +40,7 @@ final class FetchPipeline {
         String key = spec.key();
         Path entry = layout.entryFile(spec);
         Path metadataFile = layout.metadataFile(key);
-        TransientIo.run("create entry directory", entry.getParent(), () -> Files.createDirectories(entry.getParent()));
+        ensureDirectory(entry.getParent(), "create entry directory");
         removeDebris(entry);
         removeDebris(metadataFile);
         requested.ifPresent(FetchPipeline::removeDebris);
@@ -167,8 +167,7 @@ final class FetchPipeline {
         if (requested.equals(entry.path())) {
             return;
         }
-        Path parent = requested.getParent();
-        TransientIo.run("create directory for mirror", parent, () -> Files.createDirectories(parent));
+        ensureDirectory(requested.getParent(), "create directory for mirror");
         if (TransientIo.retry("inspect mirror", requested, () -> upToDate(requested, entry, writable))) {
             return;
         }
@@ -225,6 +224,12 @@ final class FetchPipeline {
                 throw e;
             }
             return false; // another device, or a filesystem without hard links: copy instead
+        }
+    }
+
+    private static void ensureDirectory(Path dir, String operation) {
+        if (!Files.isDirectory(dir)) {
+            TransientIo.run(operation, dir, () -> Files.createDirectories(dir));
         }
     }
 
