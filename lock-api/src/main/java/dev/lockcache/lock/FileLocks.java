@@ -89,8 +89,18 @@ public final class FileLocks {
         }
         Deadline deadline = Deadline.after(ticker, options);
         LockRequest request = new LockRequest(real, options.mode(), options.operation());
+        LockEvents.Acquired event = new LockEvents.Acquired();
+        event.begin();
         try {
-            return new Handle(table.acquire(provider, request, deadline, options.backoff()));
+            Handle handle = new Handle(table.acquire(provider, request, deadline, options.backoff()));
+            if (event.shouldCommit()) {
+                event.path = real.toString();
+                event.provider = provider.name();
+                event.mode = options.mode().name();
+                event.fencingToken = handle.fencingToken();
+                event.commit();
+            }
+            return handle;
         } catch (LockIOException e) {
             paths.forget(path);
             throw e;
@@ -143,6 +153,7 @@ public final class FileLocks {
     private static final class Handle implements LockHandle {
         private final LockTable.Grant grant;
         private final AtomicBoolean open = new AtomicBoolean(true);
+        private final long grantedAt = System.nanoTime();
 
         Handle(LockTable.Grant grant) {
             this.grant = grant;
@@ -176,7 +187,18 @@ public final class FileLocks {
         @Override
         public void close() {
             if (open.compareAndSet(true, false)) {
-                grant.release();
+                LockEvents.Released event = new LockEvents.Released();
+                try {
+                    grant.release();
+                } finally {
+                    if (event.shouldCommit()) {
+                        event.path = grant.path().toString();
+                        event.provider = grant.providerName();
+                        event.mode = grant.mode().name();
+                        event.held = System.nanoTime() - grantedAt;
+                        event.commit();
+                    }
+                }
             }
         }
 
