@@ -67,7 +67,7 @@ final class NativeFlock {
             return new Descriptor(fd, true);
         }
         int errno = posix.errno();
-        if (errno == Errno.EACCES.intValue() || errno == Errno.EROFS.intValue()) {
+        if (errno == Errno.EACCES.intValue() || errno == Errno.EROFS.intValue() || errno == Errno.EPERM.intValue()) {
             int readOnly = posix.open(name, readOnlyFlags, 0);
             if (readOnly >= 0) {
                 return new Descriptor(readOnly, false);
