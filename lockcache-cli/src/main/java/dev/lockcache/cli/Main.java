@@ -30,7 +30,13 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = "Cross-process file locks and a dataset cache that fetches each dataset exactly once.",
-        subcommands = {RunCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {
+            FetchCommand.class,
+            RunCommand.class,
+            ProvidersCommand.class,
+            InspectCommand.class,
+            CommandLine.HelpCommand.class
+        },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:success",

@@ -3,6 +3,8 @@ package dev.lockcache.cli;
 import dev.lockcache.lock.LockProviders;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.LockProvider;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +34,15 @@ final class ProviderSelection {
             return new Choice(
                     named(spec, configured.get(), installed),
                     "named by " + LockProviders.PROVIDER_PROPERTY + " / " + LockProviders.PROVIDER_ENV);
+        }
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new CommandFailure(
+                    ExitCode.FAILURE,
+                    "cannot create directory " + directory + ": " + e.getClass().getSimpleName() + " (" + e.getMessage()
+                            + "); check the path and its permissions",
+                    e);
         }
         return StrategyView.choose(directory);
     }

@@ -1,14 +1,32 @@
 package dev.lockcache.cli;
 
+import dev.lockcache.cache.LockStrategy;
+import dev.lockcache.cache.ProviderChoice;
+import dev.lockcache.cache.StrategyVerdict;
 import dev.lockcache.lock.LockProviders;
 import java.nio.file.Path;
+import java.util.Optional;
 
-/** The provider cache-core's strategy picks for a directory, with its reason. */
+/** cache-core's strategy as the CLI asks it: which provider a directory gets, and why. */
 final class StrategyView {
 
     private StrategyView() {}
 
+    /**
+     * The strategy's verdict for {@code directory} (which exists), honouring an explicit name or the
+     * environment's ({@code lockcache.provider}, {@code LOCKCACHE_PROVIDER}, interop and force settings).
+     */
+    static StrategyVerdict verdict(Path directory, Optional<String> explicit) {
+        ProviderChoice environment = ProviderChoice.fromEnvironment();
+        ProviderChoice choice = explicit.map(
+                        name -> new ProviderChoice(Optional.of(name), environment.interop(), environment.force()))
+                .orElse(environment);
+        return LockStrategy.byFilesystem(LockProviders.installed(), choice).choose(directory);
+    }
+
     static ProviderSelection.Choice choose(Path directory) {
-        return new ProviderSelection.Choice(LockProviders.select(), "the only available provider");
+        StrategyVerdict verdict = verdict(directory, Optional.empty());
+        return new ProviderSelection.Choice(
+                verdict.provider(), "chosen for " + verdict.fileSystemType() + ": " + verdict.reason());
     }
 }
