@@ -28,22 +28,29 @@ import java.util.concurrent.TimeoutException;
  */
 final class HttpDownloader {
 
-    private final HttpClient client;
     private final HttpTimeouts timeouts;
     private final Ticker ticker;
+    private HttpClient client; // guarded by this; made on first use, it takes a while to start
 
     HttpDownloader(HttpTimeouts timeouts, Ticker ticker) {
         this.timeouts = timeouts;
         this.ticker = ticker;
-        this.client = HttpClient.newBuilder()
-                .connectTimeout(timeouts.connect())
-                .followRedirects(HttpClient.Redirect.NORMAL)
-                .build();
+    }
+
+    private synchronized HttpClient client() {
+        if (client == null) {
+            client = HttpClient.newBuilder()
+                    .connectTimeout(timeouts.connect())
+                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    .build();
+        }
+        return client;
     }
 
     /** Downloads {@code uri} into the existing file {@code target}, replacing its content. */
     void download(URI uri, Path target, String key, ProgressListener progress)
             throws IOException, InterruptedException {
+        HttpClient http = client();
         long start = ticker.read();
         long totalNanos = timeouts.total().toNanos();
         long idleNanos = timeouts.idle().toNanos();
@@ -51,7 +58,7 @@ final class HttpDownloader {
                 HttpRequest.newBuilder(uri).timeout(timeouts.total()).GET().build();
         try (FileSink sink = new FileSink(target, key, progress, ticker, start)) {
             CompletableFuture<HttpResponse<Void>> response =
-                    client.sendAsync(request, info -> info.statusCode() / 100 == 2 ? sink.begin(info) : sink.reject());
+                    http.sendAsync(request, info -> info.statusCode() / 100 == 2 ? sink.begin(info) : sink.reject());
             HttpResponse<Void> done;
             while (true) {
                 long now = ticker.read();

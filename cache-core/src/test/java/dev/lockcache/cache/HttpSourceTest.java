@@ -108,11 +108,12 @@ class HttpSourceTest {
 
     @Test
     void aTruncatedBodyIsRefused() {
-        DatasetCache cache = cache("/truncated");
+        DatasetCache cache = cache("/truncated", HttpTimeouts.of(Duration.ofSeconds(5), LIVENESS, LIVENESS));
         assertThatThrownBy(() -> cache.fetch("web", tmp.resolve("out.bin")))
                 .isInstanceOf(CacheFetchException.class)
                 .hasMessageContaining("'web'")
-                .hasMessageContaining(server.uri("/truncated").toString());
+                .hasMessageContaining(server.uri("/truncated").toString())
+                .hasMessageContaining(Integer.toString(body.length));
         assertNothingPublished(cache);
     }
 
