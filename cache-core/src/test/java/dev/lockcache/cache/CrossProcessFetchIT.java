@@ -1,0 +1,98 @@
+package dev.lockcache.cache;
+
+import static dev.lockcache.cache.TestData.debris;
+import static dev.lockcache.cache.TestData.sha256;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Several JVMs share one cache root: one fetch between them all, and a crash inside the lock leaves nothing stuck. */
+class CrossProcessFetchIT {
+
+    private static final Duration LIVENESS = Duration.ofSeconds(120);
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void childJvmsFetchingTheSameDatasetAtOnceCauseOneRequest() throws Exception {
+        byte[] body = new byte[500_000];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) (i % 251);
+        }
+        String sha = sha256(body);
+        Path root = tmp.resolve("root");
+        int children = 4;
+        try (LoopbackServer server = new LoopbackServer(body)) {
+            server.gate = new CountDownLatch(1);
+            List<ChildJvm> jvms = new ArrayList<>();
+            try {
+                for (int i = 0; i < children; i++) {
+                    jvms.add(ChildJvm.start(
+                            FetchChild.class,
+                            tmp.resolve("child-" + i + ".err"),
+                            "fetch",
+                            root.toString(),
+                            server.uri("/gated").toString(),
+                            sha,
+                            tmp.resolve("work-" + i + "/body.bin").toString()));
+                }
+                for (ChildJvm jvm : jvms) {
+                    jvm.expect("ready", LIVENESS);
+                }
+                for (ChildJvm jvm : jvms) {
+                    jvm.send("go");
+                }
+                for (ChildJvm jvm : jvms) {
+                    jvm.expect("fetching", LIVENESS);
+                }
+                // every child is inside fetch(); only now may the one request that got through answer
+                server.gate.countDown();
+                for (ChildJvm jvm : jvms) {
+                    assertThat(jvm.expect("", LIVENESS)).isEqualTo("ok " + sha);
+                    assertThat(jvm.waitFor(LIVENESS)).isZero();
+                }
+            } finally {
+                for (ChildJvm jvm : jvms) {
+                    jvm.close();
+                }
+            }
+            assertThat(server.requests.get()).isEqualTo(1);
+        }
+        for (int i = 0; i < children; i++) {
+            assertThat(Files.readAllBytes(tmp.resolve("work-" + i + "/body.bin")))
+                    .isEqualTo(body);
+        }
+        assertThat(debris(tmp)).isEmpty();
+    }
+
+    @Test
+    void aProcessThatDiesInsideTheLockLeavesNothingThatBlocksOrLingers() throws Exception {
+        Path root = tmp.resolve("root");
+        Path target = tmp.resolve("work/data.txt");
+        try (ChildJvm crash = ChildJvm.start(
+                FetchChild.class, tmp.resolve("crash.err"), "crash", root.toString(), target.toString())) {
+            crash.expect("writing", LIVENESS);
+            assertThat(crash.waitFor(LIVENESS)).isEqualTo(17);
+        }
+        assertThat(debris(root.resolve("entries")))
+                .as("the crashed fetch's temp file")
+                .hasSize(1);
+        DatasetCache cache = TestData.cache(root)
+                .register(DatasetSpec.of(
+                        "crashy",
+                        DatasetSource.producer("completes", t -> Files.writeString(t, "all of it")),
+                        "data.txt"))
+                .build();
+        Path got = cache.fetch("crashy", target);
+        assertThat(Files.readString(got)).isEqualTo("all of it");
+        assertThat(debris(tmp)).isEmpty();
+    }
+}
