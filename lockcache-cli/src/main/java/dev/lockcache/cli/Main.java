@@ -35,6 +35,9 @@ import picocli.CommandLine.Spec;
             RunCommand.class,
             ProvidersCommand.class,
             InspectCommand.class,
+            GcCommand.class,
+            DemoCommand.class,
+            DemoWorkerCommand.class,
             CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit status:%n",

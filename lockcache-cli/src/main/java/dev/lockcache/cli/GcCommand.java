@@ -1,0 +1,292 @@
+package dev.lockcache.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lockcache.cache.CacheDirectories;
+import dev.lockcache.lock.FileLocks;
+import dev.lockcache.lock.LockException;
+import dev.lockcache.lock.LockHandle;
+import dev.lockcache.lock.LockMode;
+import dev.lockcache.lock.spi.LockFeature;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code lockcache gc}: removes orphaned lock files (of keys with no published entry) and temporary debris of
+ * crashed fetches, safely. A key's files are touched only while holding its lock (taken with one try, so a
+ * fetch in progress is never disturbed), and each file only if the path still names the file that was looked at
+ * before locking.
+ */
+@Command(
+        name = "gc",
+        sortOptions = false,
+        description = {
+            "Remove orphaned lock files and temporary debris from the cache, each only while holding its key's",
+            "lock (one try: keys in use are skipped) and only if the path still names the same file."
+        })
+final class GcCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GcCommand.class);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(
+            names = "--cache",
+            paramLabel = "DIR",
+            description = "Cache root. Default: LOCKCACHE_HOME, else the platform's cache directory.")
+    Optional<Path> cache;
+
+    @Option(
+            names = "--older-than",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            defaultValue = "1h",
+            description = "Only files last modified longer ago than this (default 1h; 0s for all).")
+    Duration olderThan;
+
+    @Option(names = "--dry-run", description = "Report what would be removed; remove nothing.")
+    boolean dryRun;
+
+    @Option(
+            names = "--provider",
+            paramLabel = "NAME",
+            description = "Lock provider. Default: the strategy's pick for the cache's lock directory.")
+    Optional<String> provider;
+
+    @Option(names = "--json", description = "Print one JSON object for scripts.")
+    boolean json;
+
+    /** A file removed (or, with --dry-run, that would be). */
+    record Removed(String path, String kind, long bytes) {}
+
+    /** Something left in place, and why. */
+    record Skipped(String path, String reason) {}
+
+    private final List<Removed> removed = new ArrayList<>();
+    private final List<Skipped> skipped = new ArrayList<>();
+
+    @Override
+    public Integer call() throws IOException {
+        Path root =
+                cache.orElseGet(CacheDirectories::defaultRoot).toAbsolutePath().normalize();
+        if (Files.exists(root) && !Files.isDirectory(root)) {
+            throw new CommandFailure(ExitCode.FAILURE, root + " is a file, not a cache directory; check --cache");
+        }
+        CacheLayout layout = new CacheLayout(root);
+        Instant cutoff = Instant.now().minus(olderThan);
+        if (Files.isDirectory(layout.locks()) || Files.isDirectory(layout.entries())) {
+            ProviderSelection.Choice choice = ProviderSelection.forDirectory(spec, provider, layout.locks());
+            FileLocks locks = FileLocks.using(choice.provider());
+            boolean kernelLocks = choice.provider().features().contains(LockFeature.RELEASED_ON_CRASH);
+            for (String key : keys(layout)) {
+                collectKey(layout, key, locks, kernelLocks, cutoff);
+            }
+        }
+        collectWriteTests(root, cutoff);
+        report(root);
+        return ExitCode.OK;
+    }
+
+    private void collectKey(CacheLayout layout, String key, FileLocks locks, boolean kernelLocks, Instant cutoff)
+            throws IOException {
+        Path lockFile = layout.lockFile(key);
+        List<Path> temps = oldTemps(layout, key, cutoff);
+        Optional<BasicFileAttributes> lockBefore = attributes(lockFile);
+        boolean orphan = !hasEntry(layout.entryDirectory(key));
+        boolean oldLock = lockBefore.isPresent()
+                && lockBefore.get().lastModifiedTime().toInstant().isBefore(cutoff);
+        if (temps.isEmpty() && !(orphan && oldLock)) {
+            return;
+        }
+        Optional<LockHandle> held;
+        try {
+            held = locks.tryAcquire(lockFile, LockMode.EXCLUSIVE);
+        } catch (LockException e) {
+            skipped.add(new Skipped(lockFile.toString(), "cannot lock: " + Main.oneLine(e.getMessage())));
+            return;
+        }
+        if (held.isEmpty()) {
+            skipped.add(new Skipped(lockFile.toString(), "in use: its lock is held"));
+            return;
+        }
+        try (LockHandle handle = held.get()) {
+            for (Path temp : temps) {
+                removeIfUnchanged(temp, attributes(temp), "temp");
+            }
+            // under the lock nobody publishes: the entry check is now final
+            if (orphan && !hasEntry(layout.entryDirectory(key)) && oldLock) {
+                removeIfUnchanged(layout.generationFile(key), attributes(layout.generationFile(key)), "generation");
+                if (kernelLocks) {
+                    if (Objects.equals(fileKey(lockBefore), fileKey(attributes(lockFile)))) {
+                        removeNow(lockFile, lockBefore.get().size(), "lock");
+                    } else {
+                        skipped.add(new Skipped(lockFile.toString(), "replaced while collecting; left in place"));
+                    }
+                }
+                LOG.debug("collected orphaned lock {} with {}", lockFile, handle.provider());
+            }
+        } catch (LockException e) {
+            skipped.add(new Skipped(lockFile.toString(), "release: " + Main.oneLine(e.getMessage())));
+        }
+    }
+
+    private void removeIfUnchanged(Path file, Optional<BasicFileAttributes> seen, String kind) throws IOException {
+        if (seen.isEmpty()) {
+            return;
+        }
+        Optional<BasicFileAttributes> now = attributes(file);
+        if (!Objects.equals(fileKey(seen), fileKey(now))) {
+            skipped.add(new Skipped(file.toString(), "replaced while collecting; left in place"));
+            return;
+        }
+        removeNow(file, seen.get().size(), kind);
+    }
+
+    private void removeNow(Path file, long bytes, String kind) throws IOException {
+        if (!dryRun) {
+            try {
+                Files.delete(file);
+            } catch (NoSuchFileException gone) {
+                return;
+            }
+        }
+        removed.add(new Removed(file.toString(), kind, bytes));
+    }
+
+    private List<Path> oldTemps(CacheLayout layout, String key, Instant cutoff) throws IOException {
+        List<Path> found = new ArrayList<>();
+        addOld(
+                found,
+                layout.entryDirectory(key),
+                name -> CacheLayout.ENTRY_TEMP.matcher(name).matches(),
+                cutoff);
+        addOld(found, layout.locks(), name -> CacheLayout.isLockTemp(name, key), cutoff);
+        return found;
+    }
+
+    private static void addOld(List<Path> found, Path dir, java.util.function.Predicate<String> name, Instant cutoff)
+            throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path file : files) {
+                Optional<BasicFileAttributes> a = attributes(file);
+                if (name.test(file.getFileName().toString())
+                        && a.isPresent()
+                        && a.get().isRegularFile()
+                        && a.get().lastModifiedTime().toInstant().isBefore(cutoff)) {
+                    found.add(file);
+                }
+            }
+        }
+    }
+
+    private void collectWriteTests(Path root, Instant cutoff) throws IOException {
+        List<Path> probes = new ArrayList<>();
+        addOld(probes, root, name -> CacheLayout.WRITE_TEST.matcher(name).matches(), cutoff);
+        for (Path probe : probes) {
+            removeIfUnchanged(probe, attributes(probe), "write-test");
+        }
+    }
+
+    private static TreeSet<String> keys(CacheLayout layout) throws IOException {
+        TreeSet<String> keys = new TreeSet<>();
+        if (Files.isDirectory(layout.locks())) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(layout.locks())) {
+                for (Path file : files) {
+                    CacheLayout.keyOfLockFile(file.getFileName().toString()).ifPresent(keys::add);
+                }
+            }
+        }
+        if (Files.isDirectory(layout.entries())) {
+            try (DirectoryStream<Path> dirs = Files.newDirectoryStream(layout.entries(), Files::isDirectory)) {
+                for (Path dir : dirs) {
+                    keys.add(dir.getFileName().toString());
+                }
+            }
+        }
+        return keys;
+    }
+
+    /** Whether the entry directory holds a published entry (a file that is neither metadata nor a temp). */
+    private static boolean hasEntry(Path entryDirectory) throws IOException {
+        if (!Files.isDirectory(entryDirectory)) {
+            return false;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(entryDirectory)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                if (!name.equals(CacheLayout.METADATA_FILE)
+                        && !CacheLayout.ENTRY_TEMP.matcher(name).matches()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static Optional<BasicFileAttributes> attributes(Path file) throws IOException {
+        try {
+            return Optional.of(Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Object fileKey(Optional<BasicFileAttributes> attributes) {
+        return attributes
+                .map(a -> a.fileKey() == null ? a.creationTime() : a.fileKey())
+                .orElse(null);
+    }
+
+    private void report(Path root) {
+        PrintWriter out = spec.commandLine().getOut();
+        long bytes = removed.stream().mapToLong(Removed::bytes).sum();
+        if (json) {
+            ObjectNode node = Json.object();
+            node.put("cache", root.toString());
+            node.put("dryRun", dryRun);
+            node.put("olderThan", DurationConverter.format(olderThan));
+            ArrayNode gone = node.putArray("removed");
+            removed.forEach(r -> gone.add(Json.tree(r)));
+            ArrayNode kept = node.putArray("skipped");
+            skipped.forEach(s -> kept.add(Json.tree(s)));
+            node.put("bytesFreed", dryRun ? 0 : bytes);
+            Json.print(out, node);
+            return;
+        }
+        String verb = dryRun ? "would remove" : "removed";
+        for (Removed r : removed) {
+            out.printf("%s %-10s %s%n", verb, r.kind(), r.path());
+        }
+        for (Skipped s : skipped) {
+            out.printf("skipped %s: %s%n", s.path(), s.reason());
+        }
+        out.printf(
+                "%s %d file(s), %s, in %s (older than %s)%n",
+                verb, removed.size(), ByteSizeConverter.format(bytes), root, DurationConverter.format(olderThan));
+        out.flush();
+    }
+}
