@@ -39,7 +39,8 @@ record LatencySummary(int count, long p50Nanos, long p99Nanos, long maxNanos) {
         if (!(percent > 0 && percent <= 100)) {
             throw new IllegalArgumentException("percentile must be in (0, 100], was " + percent);
         }
-        int rank = (int) Math.ceil(percent / 100.0 * sorted.length);
+        // percent * n first: exact for whole percents, where percent / 100.0 * n can land just above an integer
+        int rank = (int) Math.ceil(percent * sorted.length / 100.0);
         return sorted[Math.max(rank, 1) - 1];
     }
 }
