@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -55,16 +56,26 @@ final class ExternalProcess implements AutoCloseable {
 
     /** Waits for the next line starting with {@code prefix}; earlier lines are skipped. */
     String expect(String prefix) throws InterruptedException {
+        return expectUnlessExit(prefix)
+                .orElseThrow(() -> new AssertionError(
+                        command + " exited before printing '" + prefix + "'; printed " + transcript));
+    }
+
+    /** Like {@link #expect}, but empty if the process ends first. */
+    Optional<String> expectUnlessExit(String prefix) throws InterruptedException {
         long deadline = System.nanoTime() + HANDSHAKE.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
             String line = left <= 0 ? null : lines.poll(left, TimeUnit.NANOSECONDS);
-            if (line == null || line.equals(EOF)) {
-                throw new AssertionError(command + " did not print '" + prefix + "' (alive=" + process.isAlive()
-                        + "); printed " + transcript);
+            if (line == null) {
+                throw new AssertionError(
+                        command + " did not print '" + prefix + "' within " + HANDSHAKE + "; printed " + transcript);
+            }
+            if (line.equals(EOF)) {
+                return Optional.empty();
             }
             if (line.startsWith(prefix)) {
-                return line;
+                return Optional.of(line);
             }
         }
     }

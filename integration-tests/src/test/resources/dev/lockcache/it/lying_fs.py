@@ -121,4 +121,5 @@ if __name__ == '__main__':
     root, mountpoint, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     if mode not in ('lie', 'refuse'):
         sys.exit('mode must be lie or refuse, was ' + mode)
-    FUSE(Scripted(root, mode), mountpoint, foreground=True, fsname='lockcache-scripted-' + mode)
+    FUSE(Scripted(root, mode), mountpoint, foreground=True, fsname='lockcache-scripted-' + mode,
+         subtype='lockcache-scripted')
