@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Objects;
@@ -60,7 +59,7 @@ final class RecordPublisher {
      * @throws LockIOException if any step failed; nothing is left behind
      */
     Optional<ExclusiveHold> tryPublish(Path lockPath, String operation) {
-        if (Files.exists(lockPath, LinkOption.NOFOLLOW_LINKS)) {
+        if (lockPath.toFile().exists()) { // a cheap look first; Files.exists throws internally when absent
             return Optional.empty();
         }
         Path directory = lockPath.getParent();

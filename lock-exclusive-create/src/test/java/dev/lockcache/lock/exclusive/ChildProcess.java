@@ -30,8 +30,8 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** Starts the child with {@code command} on {@code path}. */
-    static ChildProcess start(String command, Path path) throws IOException {
-        return new ChildProcess(new ProcessBuilder(javaCommand(command, path))
+    static ChildProcess start(String command, Path path, String... more) throws IOException {
+        return new ChildProcess(new ProcessBuilder(javaCommand(command, path, more))
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start());
     }
@@ -47,7 +47,7 @@ final class ChildProcess implements AutoCloseable {
                 .start());
     }
 
-    private static List<String> javaCommand(String command, Path path) {
+    private static List<String> javaCommand(String command, Path path, String... more) {
         List<String> words = new ArrayList<>();
         words.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         words.add("-Xmx64m");
@@ -58,6 +58,7 @@ final class ChildProcess implements AutoCloseable {
         words.add(ExclusiveCreateChild.class.getName());
         words.add(command);
         words.add(path.toString());
+        words.addAll(List.of(more));
         return words;
     }
 

@@ -19,7 +19,9 @@ import java.util.Optional;
  *       print {@code RELEASED};
  *   <li>{@code try}: one attempt; print {@code ACQUIRED <token>} (and release) or {@code BUSY};
  *   <li>{@code fail}: one attempt expected to fail with an I/O error; print {@code IOFAILED <operation>} or
- *       {@code UNEXPECTED <what happened>}.
+ *       {@code UNEXPECTED <what happened>};
+ *   <li>{@code holdloop N}: N times: acquire, print {@code HELD}, wait for a line, print {@code RELEASED
+ *       <System.nanoTime() before the release> <and after it>}, wait for a line again (for {@link HandoffLatency}).
  * </ul>
  */
 public final class ExclusiveCreateChild {
@@ -29,6 +31,7 @@ public final class ExclusiveCreateChild {
     public static void main(String[] args) throws Exception {
         FileLocks locks = FileLocks.using(new ExclusiveCreateLockProvider().withLease(Duration.ofSeconds(60)));
         Path path = Path.of(args[1]);
+        // Monotonic nanoTime is one clock for all processes of a Linux host, so HandoffLatency may compare.
         switch (args[0]) {
             case "hold" -> {
                 try (LockHandle handle =
@@ -51,6 +54,22 @@ public final class ExclusiveCreateChild {
                     System.out.println("UNEXPECTED acquired");
                 } catch (LockIOException e) {
                     System.out.println("IOFAILED " + e.operation() + " | " + e.getMessage());
+                }
+            }
+            case "holdloop" -> {
+                // for HandoffLatency: hold, wait for "go", release and print when the release began
+                BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+                for (int i = 0; i < Integer.parseInt(args[2]); i++) {
+                    LockHandle handle =
+                            locks.acquire(path, LockOptions.exclusive().waitForever());
+                    System.out.println("HELD");
+                    System.out.flush();
+                    stdin.readLine();
+                    long releasing = System.nanoTime();
+                    handle.close();
+                    System.out.println("RELEASED " + releasing + " " + System.nanoTime());
+                    System.out.flush();
+                    stdin.readLine(); // the waiter has taken and released it
                 }
             }
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
