@@ -6,6 +6,7 @@ import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.LockProviders;
 import dev.lockcache.lock.LockStatus;
 import dev.lockcache.lock.OwnerRecord;
+import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -57,7 +58,7 @@ final class InspectCommand implements Callable<Integer> {
         requireReadableFile(path);
         LockOwner recorded = LockProvider.readOwnerRecordFile(path);
         ProviderSelection.Choice choice = mechanism(path, recorded);
-        LockStatus status = FileLocks.using(choice.provider()).status(path);
+        LockStatus status = look(path, choice.provider());
         LockOwner owner = status.owner() instanceof LockOwner.Known ? status.owner() : recorded;
         StaleJudgement stale =
                 StaleJudgement.of(status.held(), owner, choice.provider().features());
@@ -82,6 +83,18 @@ final class InspectCommand implements Callable<Integer> {
             out.flush();
         }
         return ExitCode.OK;
+    }
+
+    /**
+     * Whether the lock is held, without side effects: a kernel lock is tried once and released; for a mechanism
+     * whose lock file exists only while held (exclusive-create), the file's presence is the answer, because a
+     * try would break a stale holder's lock, and inspecting must change nothing.
+     */
+    private static LockStatus look(Path path, LockProvider provider) {
+        if (provider.features().contains(LockFeature.RELEASED_ON_CRASH)) {
+            return FileLocks.using(provider).status(path);
+        }
+        return new LockStatus(path, provider.readOwner(path), Files.exists(path, LinkOption.NOFOLLOW_LINKS));
     }
 
     private ProviderSelection.Choice mechanism(Path path, LockOwner recorded) {

@@ -136,6 +136,10 @@ final class Cli implements AutoCloseable {
         return new Result(process.exitValue(), out.toString(), stderr.join());
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }
