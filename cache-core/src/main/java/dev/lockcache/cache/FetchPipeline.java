@@ -168,13 +168,20 @@ final class FetchPipeline {
             return;
         }
         ensureDirectory(requested.getParent(), "create directory for mirror");
-        if (TransientIo.retry("inspect mirror", requested, () -> upToDate(requested, entry, writable))) {
+        boolean exists = Files.isRegularFile(requested, LinkOption.NOFOLLOW_LINKS);
+        if (!writable
+                && exists
+                && TransientIo.retry("inspect mirror", requested, () -> Files.isSameFile(requested, entry.path()))) {
             return;
         }
         Path temp = EntryLayout.tempSibling(requested);
         try {
             boolean linked = !writable && TransientIo.retry("link mirror", temp, () -> tryLink(temp, entry.path()));
             if (!linked) {
+                if (exists
+                        && TransientIo.retry("inspect mirror", requested, () -> isCopyOf(requested, entry, writable))) {
+                    return;
+                }
                 TransientIo.run("copy entry to mirror", temp, () -> {
                     Files.copy(entry.path(), temp);
                     if (writable) {
@@ -192,18 +199,12 @@ final class FetchPipeline {
         }
     }
 
-    private static boolean upToDate(Path requested, EntryInfo entry, boolean writable) throws IOException {
-        if (!Files.isRegularFile(requested, LinkOption.NOFOLLOW_LINKS)) {
+    /** Whether {@code file} is a separate copy with the entry's bytes (and owner-writable if asked). */
+    private static boolean isCopyOf(Path file, EntryInfo entry, boolean writable) throws IOException {
+        if (Files.isSameFile(file, entry.path()) || (writable && !ownerWritable(file))) {
             return false;
         }
-        if (Files.isSameFile(requested, entry.path())) {
-            return !writable;
-        }
-        if (writable && !ownerWritable(requested)) {
-            return false;
-        }
-        return Files.size(requested) == entry.size()
-                && Digest.of(requested).sha256().equals(entry.sha256());
+        return Files.size(file) == entry.size() && Digest.of(file).sha256().equals(entry.sha256());
     }
 
     private static boolean ownerWritable(Path file) throws IOException {

@@ -23,13 +23,23 @@ class CrossProcessFetchIT {
 
     @Test
     void childJvmsFetchingTheSameDatasetAtOnceCauseOneRequest() throws Exception {
+        assertThat(fetchFromChildren(FetchPolicy.IF_MISSING)).isEqualTo(1);
+    }
+
+    @Test
+    void childJvmsRefreshingAtOnceCauseAtMostTwoRequests() throws Exception {
+        assertThat(fetchFromChildren(FetchPolicy.ALWAYS)).isBetween(1, 2);
+    }
+
+    /** Three JVMs fetch one dataset under {@code policy} at once; returns the number of HTTP requests. */
+    private int fetchFromChildren(FetchPolicy policy) throws Exception {
         byte[] body = new byte[500_000];
         for (int i = 0; i < body.length; i++) {
             body[i] = (byte) (i % 251);
         }
         String sha = sha256(body);
         Path root = tmp.resolve("root");
-        int children = 4;
+        int children = 3;
         try (LoopbackServer server = new LoopbackServer(body)) {
             server.gate = new CountDownLatch(1);
             List<ChildJvm> jvms = new ArrayList<>();
@@ -42,7 +52,8 @@ class CrossProcessFetchIT {
                             root.toString(),
                             server.uri("/gated").toString(),
                             sha,
-                            tmp.resolve("work-" + i + "/body.bin").toString()));
+                            tmp.resolve("work-" + i + "/body.bin").toString(),
+                            policy.name()));
                 }
                 for (ChildJvm jvm : jvms) {
                     jvm.expect("ready", LIVENESS);
@@ -53,7 +64,7 @@ class CrossProcessFetchIT {
                 for (ChildJvm jvm : jvms) {
                     jvm.expect("fetching", LIVENESS);
                 }
-                // every child is inside fetch(); only now may the one request that got through answer
+                // every child is inside fetch(); only now may the first request that got through answer
                 server.gate.countDown();
                 for (ChildJvm jvm : jvms) {
                     assertThat(jvm.expect("", LIVENESS)).isEqualTo("ok " + sha);
@@ -64,13 +75,13 @@ class CrossProcessFetchIT {
                     jvm.close();
                 }
             }
-            assertThat(server.requests.get()).isEqualTo(1);
+            for (int i = 0; i < children; i++) {
+                assertThat(Files.readAllBytes(tmp.resolve("work-" + i + "/body.bin")))
+                        .isEqualTo(body);
+            }
+            assertThat(debris(tmp)).isEmpty();
+            return server.requests.get();
         }
-        for (int i = 0; i < children; i++) {
-            assertThat(Files.readAllBytes(tmp.resolve("work-" + i + "/body.bin")))
-                    .isEqualTo(body);
-        }
-        assertThat(debris(tmp)).isEmpty();
     }
 
     @Test

@@ -7,8 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A child process for the cross-process tests. {@code fetch ROOT URL SHA256 TARGET}: prints {@code ready}, waits
- * for {@code go} on standard input, prints {@code fetching}, fetches with IF_MISSING and prints {@code ok
+ * A child process for the cross-process tests. {@code fetch ROOT URL SHA256 TARGET POLICY}: prints {@code ready},
+ * waits for {@code go} on standard input, prints {@code fetching}, fetches under POLICY and prints {@code ok
  * SHA256-OF-TARGET}. {@code crash ROOT TARGET}: fetches with a producer that writes part of the data and halts
  * the JVM inside the lock, as a kill -9 would.
  */
@@ -43,7 +43,7 @@ public final class FetchChild {
         }
         System.out.println("fetching");
         try {
-            Path got = fetching.fetch("web", Path.of(args[4]));
+            Path got = fetching.fetch("web", Path.of(args[4]), FetchPolicy.valueOf(args[5]));
             System.out.println("ok " + TestData.sha256(Files.readAllBytes(got)));
         } catch (RuntimeException e) {
             System.out.println("error " + e);
