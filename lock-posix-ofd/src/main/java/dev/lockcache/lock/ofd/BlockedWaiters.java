@@ -42,16 +42,19 @@ final class BlockedWaiters {
 
     /**
      * Waits up to {@code remainingNanos} ({@link Long#MAX_VALUE}: no limit) for the lock, and returns the
-     * descriptor that holds it; empty if time ran out (the wait is left behind, abandoned), or if too many
-     * helpers are blocked already (the caller should then poll).
+     * descriptor that holds it; empty if time ran out (the wait is left behind, abandoned). When {@link
+     * #MAX_IN_FLIGHT} helpers are blocked already, sleeps {@code pollNanos} instead and returns empty, so the
+     * caller polls.
      *
      * @throws InterruptedException when interrupted; nothing is held by the caller afterwards
      */
-    Optional<Descriptor> await(Path path, LockMode mode, long remainingNanos) throws IOException, InterruptedException {
+    Optional<Descriptor> await(Path path, LockMode mode, long pollNanos, long remainingNanos)
+            throws IOException, InterruptedException {
         Key key = new Key(path, mode);
         Waiter waiter = adopt(key);
         if (waiter == null) {
             if (inFlight.get() >= MAX_IN_FLIGHT) {
+                TimeUnit.NANOSECONDS.sleep(pollNanos);
                 return Optional.empty();
             }
             waiter = start(key);

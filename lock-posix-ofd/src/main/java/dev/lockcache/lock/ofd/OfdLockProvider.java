@@ -225,10 +225,10 @@ public final class OfdLockProvider implements LockProvider {
     @Override
     public Optional<HeldLock> awaitLock(LockRequest request, long pollNanos, long remainingNanos)
             throws IOException, InterruptedException {
-        if (!kernelWaits || waiters.inFlight() >= BlockedWaiters.MAX_IN_FLIGHT) {
+        if (!kernelWaits) {
             return LockProvider.super.awaitLock(request, pollNanos, remainingNanos);
         }
-        Optional<Descriptor> granted = waiters.await(request.path(), request.mode(), remainingNanos);
+        Optional<Descriptor> granted = waiters.await(request.path(), request.mode(), pollNanos, remainingNanos);
         if (granted.isEmpty()) {
             return Optional.empty();
         }
