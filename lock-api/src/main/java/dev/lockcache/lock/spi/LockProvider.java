@@ -72,7 +72,12 @@ public interface LockProvider {
 
     /**
      * Reads who holds the lock at {@code lockFile} without taking it. The default reads the owner record from
-     * the lock file itself; a mechanism that keeps it elsewhere overrides this.
+     * the lock file itself with a fresh descriptor; a mechanism that keeps it elsewhere overrides this.
+     *
+     * <p><strong>A provider that takes POSIX {@code fcntl} locks must override this</strong> and read through
+     * {@link FcntlChannels#readOwner}: closing the default's descriptor would drop every fcntl lock this
+     * process holds on the file. For the same reason, nothing else in a JVM that may hold fcntl locks should
+     * open a lock file directly; ask the provider.
      */
     default LockOwner readOwner(Path lockFile) {
         return readOwnerRecordFile(lockFile);

@@ -11,6 +11,7 @@ import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.LockRequest;
+import dev.lockcache.lock.spi.OwnerRecordSlot;
 import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -184,7 +185,7 @@ public final class FileChannelLockProvider implements LockProvider {
             long previous = records.previousGeneration(request.path(), lease.readStart(OwnerRecord.MAX_BYTES + 1));
             NioHeldLock held;
             if (request.mode() == LockMode.EXCLUSIVE) {
-                OwnerRecord record = records.exclusiveRecord(previous + 1, request.operation());
+                OwnerRecord record = records.exclusiveRecord(request.path(), previous + 1, request.operation());
                 writeRecord(lease, record);
                 held = new NioHeldLock(lease, lock, LockMode.EXCLUSIVE, previous + 1, record.token());
             } else {

@@ -11,6 +11,7 @@ import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.LockRequest;
+import dev.lockcache.lock.spi.OwnerRecordSlot;
 import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -213,7 +214,7 @@ public final class DoubleLockProvider implements LockProvider {
             if (request.mode() == LockMode.SHARED) {
                 held = new FlockHeldLock(path, LockMode.SHARED, previous, flock, "", Optional.of(lease), fcntl);
             } else {
-                OwnerRecord record = records.exclusiveRecord(previous + 1, request.operation());
+                OwnerRecord record = records.exclusiveRecord(path, previous + 1, request.operation());
                 try {
                     lease.writeAtStart(record.encode().bytes());
                 } catch (IOException e) {

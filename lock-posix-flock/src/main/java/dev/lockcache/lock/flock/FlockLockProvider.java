@@ -11,6 +11,7 @@ import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.LockRequest;
+import dev.lockcache.lock.spi.OwnerRecordSlot;
 import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -151,7 +152,7 @@ public final class FlockLockProvider implements LockProvider {
                 return new FlockHeldLock(
                         path, LockMode.SHARED, previous, descriptor, "", Optional.empty(), Optional.empty());
             }
-            OwnerRecord record = records.exclusiveRecord(previous + 1, request.operation());
+            OwnerRecord record = records.exclusiveRecord(path, previous + 1, request.operation());
             try {
                 flock.writeAtStart(descriptor.fd(), record.encode().bytes(), path);
             } catch (IOException e) {

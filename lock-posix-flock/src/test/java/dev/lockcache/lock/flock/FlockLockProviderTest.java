@@ -11,6 +11,7 @@ import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.LockOptions;
 import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.OwnerRecord;
+import dev.lockcache.lock.spi.OwnerRecordSlot;
 import dev.lockcache.lock.testkit.ChildJvm;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;

@@ -1,10 +1,11 @@
-package dev.lockcache.lock.nio;
+package dev.lockcache.lock.spi;
 
 import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.OwnerRecord;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -13,33 +14,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The owner record at the start of a kernel lock file, as a holder sees it right after locking: the previous
- * record gives the fencing generation and tells whether a peer used another mechanism on this path.
+ * The owner record at the start of a kernel lock file (flock, fcntl, OFD), as a holder sees it right after
+ * locking: the previous record gives the fencing generation, and tells whether a peer used a mechanism on this
+ * path that does not exclude ours (logged at WARN once per path). Thread-safe; one per provider.
+ *
+ * <p>On the hot path (this provider wrote the previous record) only the fixed-width generation field is read;
+ * a full parse happens when the record came from someone else.
  */
-final class OwnerRecordSlot {
+public final class OwnerRecordSlot {
     private static final Logger LOG = LoggerFactory.getLogger(OwnerRecordSlot.class);
     private static final Pattern GENERATION = Pattern.compile("(?m)^generation=(\\d{1,19})$");
-    private static final int MAX_WARNED_PATHS = 10_000;
+    private static final int MAX_REMEMBERED_PATHS = 10_000;
 
     private final String provider;
     private final Set<String> compatible;
     private final Set<Path> warned = ConcurrentHashMap.newKeySet();
+    private final Map<Path, Long> lastWritten = new ConcurrentHashMap<>();
 
     /**
      * @param provider the name written into records
-     * @param compatible provider names whose locks exclude ours on the same path (including our own)
+     * @param compatible provider names whose locks exclude ours on the same path (our own included)
      */
-    OwnerRecordSlot(String provider, Set<String> compatible) {
+    public OwnerRecordSlot(String provider, Set<String> compatible) {
         this.provider = provider;
         this.compatible = Set.copyOf(compatible);
     }
 
     /**
-     * Reads the generation of the record in {@code raw} (the file's first bytes): a well-formed record's, or
-     * the generation line of a damaged one, or 0 when there is none. Warns once per path when the record was
+     * The generation of the record in {@code raw} (the file's first bytes): a well-formed record's, the
+     * generation line of a damaged one, or 0 when there is none. Warns once per path when the record was
      * written by a provider whose locks do not exclude ours.
      */
-    long previousGeneration(Path path, byte[] raw) {
+    public long previousGeneration(Path path, byte[] raw) {
+        long quick = OwnerRecord.generationOf(raw, raw.length);
+        Long mine = lastWritten.get(path);
+        if (quick >= 0 && mine != null && mine == quick) {
+            return quick; // our own last record: nobody else locked this path since
+        }
         LockOwner owner = OwnerRecord.parse(raw, raw.length);
         if (owner instanceof LockOwner.Known known) {
             warnIfForeign(path, known.record());
@@ -57,8 +68,12 @@ final class OwnerRecordSlot {
         return found;
     }
 
-    /** The record an exclusive holder writes for {@code generation}. */
-    OwnerRecord exclusiveRecord(long generation, String operation) {
+    /** The record an exclusive holder of {@code path} writes for {@code generation}; remembered as ours. */
+    public OwnerRecord exclusiveRecord(Path path, long generation, String operation) {
+        if (lastWritten.size() >= MAX_REMEMBERED_PATHS) {
+            lastWritten.clear();
+        }
+        lastWritten.put(path, generation);
         return OwnerRecord.forThisProcess(provider, LockMode.EXCLUSIVE, generation, operation);
     }
 
@@ -66,7 +81,7 @@ final class OwnerRecordSlot {
         if (compatible.contains(record.provider())) {
             return;
         }
-        if (warned.size() >= MAX_WARNED_PATHS) {
+        if (warned.size() >= MAX_REMEMBERED_PATHS) {
             warned.clear();
         }
         if (warned.add(path)) {
