@@ -66,6 +66,12 @@ final class DirectoryWatchers {
         return watchers.size();
     }
 
+    /** Number of threads waiting for {@code lockPath} right now (for tests). */
+    synchronized int waitingFor(Path lockPath) {
+        Watcher watcher = watchers.get(lockPath.getParent());
+        return watcher == null ? 0 : watcher.waitingFor(lockPath.getFileName());
+    }
+
     private synchronized Watcher enter(Path directory) {
         Watcher watcher = watchers.get(directory);
         if (watcher == null) {
@@ -145,6 +151,15 @@ final class DirectoryWatchers {
                     }
                 }
                 return null;
+            }
+        }
+
+        int waitingFor(Path name) {
+            lock.lock();
+            try {
+                return waiting.getOrDefault(name, 0);
+            } finally {
+                lock.unlock();
             }
         }
 

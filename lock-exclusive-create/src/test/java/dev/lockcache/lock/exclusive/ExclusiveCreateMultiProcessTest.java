@@ -10,6 +10,7 @@ import dev.lockcache.lock.LockIOException;
 import dev.lockcache.lock.LockOptions;
 import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.LockTimeoutException;
+import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,6 +120,10 @@ class ExclusiveCreateMultiProcessTest {
                     .isInstanceOf(LockIOException.class)
                     .hasMessageContaining(lock.toString())
                     .hasMessageContaining("create temporary owner record");
+            assertThat(listing(readOnly)).isEmpty();
+            ProbeResult probe = provider.probe(readOnly);
+            assertThat(probe.verdict()).isEqualTo(ProbeResult.Verdict.UNAVAILABLE);
+            assertThat(probe.reason()).contains(readOnly.toString());
             assertThat(listing(readOnly)).isEmpty();
         } finally {
             makeImmutable(readOnly, false);
