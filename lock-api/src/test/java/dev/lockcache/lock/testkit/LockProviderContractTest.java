@@ -89,6 +89,25 @@ public abstract class LockProviderContractTest {
         }
     }
 
+    /**
+     * Spins (yielding, never sleeping) until {@code waiter} is inside the provider's {@code awaitLock}: the
+     * wait has really begun, so what follows tests a blocked waiter, not one that has not started yet.
+     */
+    protected static void awaitInsideProviderWait(Thread waiter) {
+        long deadline = System.nanoTime() + ChildJvm.HANDSHAKE.toNanos();
+        while (true) {
+            for (StackTraceElement frame : waiter.getStackTrace()) {
+                if (frame.getMethodName().equals("awaitLock")) {
+                    return;
+                }
+            }
+            if (!waiter.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("waiter never entered the provider's awaitLock; alive=" + waiter.isAlive());
+            }
+            Thread.yield();
+        }
+    }
+
     // ---- exclusion ----------------------------------------------------------------------------------
 
     @Test
@@ -253,6 +272,7 @@ public abstract class LockProviderContractTest {
             });
             waiter.start();
             assertThat(waiting.await(1, TimeUnit.MINUTES)).isTrue();
+            awaitInsideProviderWait(waiter);
             child.send("release");
             child.expect("RELEASED");
             waiter.join(TimeUnit.MINUTES.toMillis(1));
@@ -301,6 +321,7 @@ public abstract class LockProviderContractTest {
             });
             waiter.start();
             assertThat(entered.await(1, TimeUnit.MINUTES)).isTrue();
+            awaitInsideProviderWait(waiter);
             waiter.interrupt();
             waiter.join(TimeUnit.MINUTES.toMillis(1));
             assertThat(waiter.isAlive())
