@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -69,8 +70,8 @@ class FetchPropertiesTest {
     private static ExecutorService pool;
     private static final AtomicInteger examples = new AtomicInteger();
 
-    /** Per key: calls that reached the source, and calls by IF_MISSING that found an entry already there. */
-    private static final ConcurrentLinkedQueue<String> sourceCalls = new ConcurrentLinkedQueue<>();
+    /** Per key: calls that reached the source. */
+    private static final ConcurrentHashMap<String, AtomicInteger> sourceCalls = new ConcurrentHashMap<>();
 
     private static final ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
 
@@ -111,7 +112,9 @@ class FetchPropertiesTest {
                             if (op.policy() == FetchPolicy.NEVER) {
                                 violations.add(key + ": NEVER reached the source");
                             }
-                            sourceCalls.add(key);
+                            sourceCalls
+                                    .computeIfAbsent(key, k -> new AtomicInteger())
+                                    .incrementAndGet();
                             produce(op.behaviour(), target);
                         }),
                         "data.bin")
@@ -146,7 +149,8 @@ class FetchPropertiesTest {
     }
 
     private static long calls(String key) {
-        return sourceCalls.stream().filter(key::equals).count();
+        AtomicInteger n = sourceCalls.get(key);
+        return n == null ? 0 : n.get();
     }
 
     /** Runs one op in this thread; returns the bytes read from the result, or the failure. */
