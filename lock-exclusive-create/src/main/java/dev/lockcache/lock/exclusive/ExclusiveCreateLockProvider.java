@@ -97,9 +97,13 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
 
     /** A provider configured from system properties (see the constants), else with the defaults. */
     public ExclusiveCreateLockProvider() {
+        this(leaseFromProperty());
+    }
+
+    private ExclusiveCreateLockProvider(Duration lease) {
         this(
-                leaseFromProperty(),
-                leaseFromProperty().dividedBy(3),
+                lease,
+                lease.dividedBy(3),
                 Boolean.getBoolean(STRICT_PROPERTY),
                 Boolean.getBoolean(FORCE_PROPERTY),
                 Ticker.system(),

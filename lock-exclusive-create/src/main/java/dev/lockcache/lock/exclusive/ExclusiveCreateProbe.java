@@ -9,6 +9,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 
 /**
  * Proves on a directory that exclusive create excludes there: a probe file is created exclusively, and a
@@ -49,8 +50,8 @@ final class ExclusiveCreateProbe {
             } catch (FileAlreadyExistsException expected) {
                 // the exclusion we need
             }
-            String links = linkVerdict(first, second, linking);
-            if (links == null) {
+            Optional<String> links = linkVerdict(first, second, linking);
+            if (links.isEmpty()) {
                 return new ProbeResult(
                         directory,
                         Verdict.DOES_NOT_EXCLUDE,
@@ -63,7 +64,7 @@ final class ExclusiveCreateProbe {
                     Verdict.EXCLUDES,
                     type,
                     "a second exclusive create of a probe file in this " + type + " directory failed as it must; "
-                            + links);
+                            + links.get());
         } catch (IOException e) {
             return new ProbeResult(directory, Verdict.UNAVAILABLE, type, "the probe in " + directory + " failed: " + e);
         } finally {
@@ -72,12 +73,12 @@ final class ExclusiveCreateProbe {
         }
     }
 
-    /** Describes hard-link support, or returns {@code null} when a link onto a taken name succeeded. */
-    private static String linkVerdict(Path first, Path second, Linking linking) throws IOException {
+    /** Describes hard-link support, or is empty when a link onto a taken name succeeded (links lie). */
+    private static Optional<String> linkVerdict(Path first, Path second, Linking linking) throws IOException {
         try {
             linking.link(second, first);
         } catch (UnsupportedOperationException e) {
-            return "hard links are not supported, records are published with create-exclusive (" + e + ")";
+            return Optional.of("hard links are not supported, records are published with create-exclusive (" + e + ")");
         } catch (FileSystemException e) {
             if (Linking.isUnsupported(e)) {
                 return "hard links are not supported, records are published with create-exclusive (" + e.getReason()
@@ -87,9 +88,10 @@ final class ExclusiveCreateProbe {
         }
         try {
             linking.link(second, first);
-            return null;
+            return Optional.empty();
         } catch (FileAlreadyExistsException expected) {
-            return "hard links work and a link onto a taken name fails, so records are published by link(2)";
+            return Optional.of(
+                    "hard links work and a link onto a taken name fails, so records are published by link(2)");
         }
     }
 

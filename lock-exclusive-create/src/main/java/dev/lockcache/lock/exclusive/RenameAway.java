@@ -1,6 +1,7 @@
 package dev.lockcache.lock.exclusive;
 
 import dev.lockcache.lock.LockOwner;
+import dev.lockcache.lock.spi.LockProvider;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -70,7 +71,7 @@ final class RenameAway {
             Files.delete(renamed);
             return new Outcome(Outcome.Kind.REMOVED, new LockOwner.Absent());
         }
-        LockOwner found = dev.lockcache.lock.spi.LockProvider.readOwnerRecordFile(renamed);
+        LockOwner found = LockProvider.readOwnerRecordFile(renamed);
         return new Outcome(putBack(renamed, path) ? Outcome.Kind.FOREIGN_RESTORED : Outcome.Kind.FOREIGN_LOST, found);
     }
 

@@ -65,6 +65,26 @@ class ExclusiveCreateLockProviderTest {
     }
 
     @Test
+    void theNoArgConstructorReadsTheDocumentedSystemProperties() {
+        try {
+            System.setProperty(ExclusiveCreateLockProvider.LEASE_PROPERTY, "PT9S");
+            System.setProperty(ExclusiveCreateLockProvider.STRICT_PROPERTY, "true");
+            ExclusiveCreateLockProvider configured = new ExclusiveCreateLockProvider();
+            assertThat(configured.lease()).isEqualTo(Duration.ofSeconds(9));
+            assertThat(configured.heartbeatPeriod()).isEqualTo(Duration.ofSeconds(3));
+            assertThat(configured.isStrict()).isTrue();
+            System.setProperty(ExclusiveCreateLockProvider.LEASE_PROPERTY, "30 seconds");
+            assertThatThrownBy(ExclusiveCreateLockProvider::new)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(ExclusiveCreateLockProvider.LEASE_PROPERTY)
+                    .hasMessageContaining("PT30S");
+        } finally {
+            System.clearProperty(ExclusiveCreateLockProvider.LEASE_PROPERTY);
+            System.clearProperty(ExclusiveCreateLockProvider.STRICT_PROPERTY);
+        }
+    }
+
+    @Test
     void aSecondAcquireTimesOutWhileAThreadHoldsAndSucceedsAfterRelease() throws Exception {
         FileLocks locks = FileLocks.using(provider);
         Path lock = dir.resolve("seed.lock");
