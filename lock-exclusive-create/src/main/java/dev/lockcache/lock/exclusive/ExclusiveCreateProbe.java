@@ -81,8 +81,8 @@ final class ExclusiveCreateProbe {
             return Optional.of("hard links are not supported, records are published with create-exclusive (" + e + ")");
         } catch (FileSystemException e) {
             if (Linking.isUnsupported(e)) {
-                return "hard links are not supported, records are published with create-exclusive (" + e.getReason()
-                        + ")";
+                return Optional.of("hard links are not supported, records are published with create-exclusive ("
+                        + e.getReason() + ")");
             }
             throw e;
         }
