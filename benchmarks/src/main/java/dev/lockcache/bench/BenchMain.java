@@ -98,22 +98,21 @@ public final class BenchMain {
         progress("providers found: " + (providers.isEmpty() ? "none" : String.join(", ", providers)));
         String jmhFile = null;
         if (sections.contains("uncontended")) {
-            jmhFile = uncontended();
+            jmhFile = section("uncontended", this::uncontended);
         }
-        if (sections.contains("handoff")) {
-            handoff();
-        }
-        if (sections.contains("contention")) {
-            contention();
-        }
-        if (sections.contains("blocked")) {
-            blocked();
-        }
-        if (sections.contains("memory")) {
-            memory();
-        }
-        if (sections.contains("fetch")) {
-            fetch();
+        for (String name : List.of("handoff", "contention", "blocked", "memory", "fetch")) {
+            if (sections.contains(name)) {
+                section(name, () -> {
+                    switch (name) {
+                        case "handoff" -> handoff();
+                        case "contention" -> contention();
+                        case "blocked" -> blocked();
+                        case "memory" -> memory();
+                        default -> fetch();
+                    }
+                    return null;
+                });
+            }
         }
         String table = Machine.markdown(machine, profile) + "\n" + RatioTable.markdown(figures);
         Path json = outDir.resolve(stamp + "-" + profile.name().toLowerCase() + ".json");
@@ -123,9 +122,33 @@ public final class BenchMain {
         System.out.println("Results: " + json + (jmhFile == null ? "" : " and " + jmhFile));
     }
 
+    /** One part of the run. */
+    private interface Section<T> {
+        T run() throws Exception;
+    }
+
+    /**
+     * Runs one section; a failure (a child that died, a provider that broke exclusion) becomes a missed row
+     * naming the cause, and the other sections still run.
+     */
+    private <T> T section(String name, Section<T> body) throws InterruptedException {
+        try {
+            return body.run();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            String cause = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            progress("section " + name + " FAILED: " + e);
+            e.printStackTrace(System.out);
+            figures.add(Figure.absolute(
+                    name + " section failed: " + cause, "—", 0, Unit.COUNT, "runs to the end", Verdict.MISSED));
+            return null;
+        }
+    }
+
     private String uncontended() throws RunnerException {
         Path result = outDir.resolve(stamp + "-" + profile.name().toLowerCase() + "-jmh.json");
-        Path log = outDir.resolve(stamp + "-" + profile.name().toLowerCase() + "-jmh.log");
+        Path log = benchDir.resolve("jmh.log");
         progress("uncontended (JMH, log in " + log + ")");
         List<String> jvmArgs = new ArrayList<>(Harness.childJvmFlags());
         jvmArgs.add("-D" + UncontendedBenchmarks.DIR_PROPERTY + "=" + benchDir.resolve("jmh"));

@@ -301,12 +301,22 @@ final class Harness {
         return command;
     }
 
+    /**
+     * System property with extra flags for harness children and JMH forks, split at spaces: for profiling,
+     * e.g. {@code -Dlockcache.bench.childJvmArgs=-XX:StartFlightRecording=filename=/tmp/jfr/,settings=profile}.
+     */
+    static final String CHILD_JVM_ARGS_PROPERTY = "lockcache.bench.childJvmArgs";
+
     /** Flags for harness children and JMH forks alike. */
     static List<String> childJvmFlags() {
         List<String> flags =
                 new ArrayList<>(List.of("-Xmx256m", "-Xss512k", "-Daether.named.file-lock.deleteLockFiles=false"));
         if (Runtime.version().feature() >= 24) {
             flags.add("--enable-native-access=ALL-UNNAMED");
+        }
+        String extra = System.getProperty(CHILD_JVM_ARGS_PROPERTY, "").strip();
+        if (!extra.isEmpty()) {
+            flags.addAll(List.of(extra.split("\\s+")));
         }
         return flags;
     }
