@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -35,10 +34,8 @@ record EntryMetadata(long attempts, String fenceProvider, long fenceToken, Optio
         Properties p = new Properties();
         try (InputStream in = Files.newInputStream(file)) {
             p.load(in);
-        } catch (NoSuchFileException e) {
-            return NONE;
         } catch (IOException | IllegalArgumentException e) {
-            return NONE;
+            return NONE; // missing, or not a properties file: nothing was recorded that we can trust
         }
         try {
             long attempts = Long.parseLong(p.getProperty("attempts", "0"));
@@ -56,10 +53,10 @@ record EntryMetadata(long attempts, String fenceProvider, long fenceToken, Optio
                         p.getProperty("entry.provider", ""),
                         Long.parseLong(p.getProperty("entry.token", "0")),
                         Long.parseLong(p.getProperty("entry.refresh", "0")),
-                        Instant.parse(p.getProperty("entry.fetched"))));
+                        Instant.parse(p.getProperty("entry.fetched", ""))));
             }
             return new EntryMetadata(attempts, fenceProvider, fenceToken, published);
-        } catch (NumberFormatException | DateTimeException | NullPointerException e) {
+        } catch (NumberFormatException | DateTimeException e) {
             return NONE;
         }
     }

@@ -11,6 +11,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,7 +80,7 @@ final class FilesystemLockStrategy implements LockStrategy {
     private final Map<String, StrategyVerdict> verdicts = new HashMap<>(); // guarded by this
 
     FilesystemLockStrategy(Map<String, LockProvider> providers, ProviderChoice choice, MountLookup mounts) {
-        this.providers = Map.copyOf(new LinkedHashMap<>(providers));
+        this.providers = Collections.unmodifiableMap(new LinkedHashMap<>(providers));
         this.choice = choice;
         this.mounts = mounts;
     }

@@ -1,7 +1,6 @@
 package dev.lockcache.cache;
 
 import dev.lockcache.lock.LockProviders;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -84,6 +83,6 @@ public record ProviderChoice(Optional<String> provider, boolean interop, boolean
         if (value == null || value.isBlank()) {
             value = env.apply(variable);
         }
-        return value == null || value.isBlank() ? null : value.strip().toLowerCase(Locale.ROOT);
+        return value == null || value.isBlank() ? null : value.strip();
     }
 }

@@ -3,6 +3,7 @@ package dev.lockcache.cache;
 import dev.lockcache.lock.spi.LockProvider;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Which lock provider a directory gets, and why: the evidence (filesystem type, mount options), the reason in
@@ -70,7 +71,7 @@ public record StrategyVerdict(
         }
 
         String describe() {
-            return provider + ": " + outcome.name().toLowerCase().replace('_', ' ')
+            return provider + ": " + outcome.name().toLowerCase(Locale.ROOT).replace('_', ' ')
                     + (detail.isEmpty() ? "" : " (" + detail + ")");
         }
     }
