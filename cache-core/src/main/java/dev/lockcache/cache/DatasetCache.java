@@ -145,8 +145,10 @@ public final class DatasetCache {
         }
         Ready r = ready();
         Path entry = r.layout().entryFile(spec);
-        long noted =
-                EntryMetadata.read(r.layout().metadataFile(key), key, entry).attempts();
+        // ALWAYS shares only a refresh that starts after this point: note the attempt counter before waiting
+        long noted = options.policy() == FetchPolicy.ALWAYS
+                ? EntryMetadata.read(r.layout().metadataFile(key), key, entry).attempts()
+                : 0;
         Path lockFile = r.layout().lockFile(key);
         LockOptions lockOptions = LockOptions.exclusive(options.lockTimeout()).withOperation("fetch " + key);
         try (LockHandle lock = r.locks().acquire(lockFile, lockOptions)) {
