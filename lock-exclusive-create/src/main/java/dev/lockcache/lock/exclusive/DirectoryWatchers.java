@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each watched directory has one watch key (for {@code ENTRY_DELETE}, which also covers a rename away) and
  * one dispatcher thread that counts events per file name and wakes the waiters of that name; an overflow
- * wakes everybody. A directory stays watched while someone waits there and for {@link #IDLE_MILLIS} after,
+ * wakes everybody. A directory stays watched while someone waits there and for {@link #IDLE_NANOS} after,
  * so a busy lock does not pay for a new watch on every wait. At most {@value #MAX_DIRECTORIES} directories are
  * watched at once; beyond that, and where the platform's watch service only polls (it would be slower than
  * the backoff), a waiter simply sleeps its backoff pause. A waiter that registers after the removal already
@@ -34,7 +34,7 @@ final class DirectoryWatchers {
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryWatchers.class);
 
     static final int MAX_DIRECTORIES = 64;
-    static final long IDLE_MILLIS = 10_000;
+    static final long IDLE_NANOS = 10_000_000_000L;
 
     /** The JVM's watchers. */
     static final DirectoryWatchers SHARED = new DirectoryWatchers();
@@ -97,12 +97,12 @@ final class DirectoryWatchers {
 
     private synchronized void leave(Watcher watcher) {
         watcher.users--;
-        watcher.lastUsedMillis = System.currentTimeMillis();
+        watcher.lastUsedNanos = System.nanoTime();
     }
 
     /** Called by a dispatcher when idle: closes its watcher if nobody used it lately. */
     private synchronized boolean retireIfIdle(Watcher watcher) {
-        if (watcher.users > 0 || System.currentTimeMillis() - watcher.lastUsedMillis < IDLE_MILLIS) {
+        if (watcher.users > 0 || System.nanoTime() - watcher.lastUsedNanos < IDLE_NANOS) {
             return false;
         }
         watchers.remove(watcher.directory, watcher);
@@ -120,7 +120,7 @@ final class DirectoryWatchers {
         final WatchService service;
         // Guarded by DirectoryWatchers.this.
         int users;
-        long lastUsedMillis = System.currentTimeMillis();
+        long lastUsedNanos = System.nanoTime();
 
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition changed = lock.newCondition();
