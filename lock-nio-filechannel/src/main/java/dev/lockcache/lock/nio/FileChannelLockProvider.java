@@ -7,6 +7,7 @@ import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.OwnerRecord;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.FcntlChannels;
+import dev.lockcache.lock.spi.FcntlProbe;
 import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
@@ -55,7 +56,7 @@ public final class FileChannelLockProvider implements LockProvider {
     private final FcntlChannels channels;
     private final Consumer<Path> beforeLock;
     private final OwnerRecordSlot records = new OwnerRecordSlot(NAME, Set.of(NAME, "double"));
-    private final DirectoryProbe probes;
+    private final FcntlProbe probes;
 
     /** The provider over this JVM's registry; what {@link java.util.ServiceLoader} creates. */
     public FileChannelLockProvider() {
@@ -66,7 +67,7 @@ public final class FileChannelLockProvider implements LockProvider {
     FileChannelLockProvider(FcntlChannels channels, Consumer<Path> beforeLock) {
         this.channels = channels;
         this.beforeLock = beforeLock;
-        this.probes = new DirectoryProbe(channels);
+        this.probes = new FcntlProbe(channels);
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.OwnerRecord;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.FcntlChannels;
+import dev.lockcache.lock.spi.FcntlProbe;
 import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
@@ -31,9 +32,9 @@ import java.util.function.Consumer;
  *
  * <p>Waiting: blocks in the kernel for flock (on a helper thread, see {@link KernelWaits}), then tries fcntl and,
  * if a pure fcntl user holds it, blocks for fcntl on a private file within what is left of the timeout. The
- * owner record is read and written through the fcntl registry's file. The probe checks the flock half with two
- * descriptors; the fcntl half is not probed here (the {@code nio} provider's probe does that with a child
- * process).
+ * owner record is read and written through the fcntl registry's file. The probe checks both halves: flock with two
+ * descriptors, fcntl with a short-lived child process ({@link FcntlProbe}); the lock is usable only where both
+ * exclude.
  */
 public final class DoubleLockProvider implements LockProvider {
 
@@ -49,6 +50,7 @@ public final class DoubleLockProvider implements LockProvider {
 
     private final Availability availability;
     private final FcntlChannels channels;
+    private final FcntlProbe fcntlProbe;
     private final FlockLocks locks;
     private final OwnerRecordSlot records = new OwnerRecordSlot(NAME, Set.of(NAME, FlockLockProvider.NAME, "nio"));
 
@@ -63,6 +65,7 @@ public final class DoubleLockProvider implements LockProvider {
         this.availability =
                 flock.available() ? Availability.available(flock.reason() + ", plus FileChannel (fcntl) locks") : flock;
         this.channels = FcntlChannels.jvm();
+        this.fcntlProbe = new FcntlProbe(channels);
         this.locks = flock.available()
                 ? new FlockLocks(NativeFlock.get(), channels, idleLimit, createMode, beforeLock)
                 : null;
@@ -88,7 +91,23 @@ public final class DoubleLockProvider implements LockProvider {
         if (directory == null) {
             throw new IllegalArgumentException("directory must not be null");
         }
-        return FlockProbe.probe(directory, locks, availability);
+        ProbeResult flockHalf = FlockProbe.probe(directory, locks, availability);
+        if (!flockHalf.usable()) {
+            return flockHalf;
+        }
+        ProbeResult fcntlHalf = fcntlProbe.probe(directory);
+        if (!fcntlHalf.usable()) {
+            return new ProbeResult(
+                    fcntlHalf.directory(),
+                    fcntlHalf.verdict(),
+                    fcntlHalf.fileSystemType(),
+                    "flock excludes, but the fcntl half does not: " + fcntlHalf.reason());
+        }
+        return new ProbeResult(
+                flockHalf.directory(),
+                ProbeResult.Verdict.EXCLUDES,
+                flockHalf.fileSystemType(),
+                "both halves exclude: " + flockHalf.reason() + "; " + fcntlHalf.reason());
     }
 
     @Override

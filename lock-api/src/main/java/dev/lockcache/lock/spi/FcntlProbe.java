@@ -1,8 +1,6 @@
-package dev.lockcache.lock.nio;
+package dev.lockcache.lock.spi;
 
 import dev.lockcache.lock.LockMode;
-import dev.lockcache.lock.spi.FcntlChannels;
-import dev.lockcache.lock.spi.ProbeResult;
 import dev.lockcache.lock.spi.ProbeResult.Verdict;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,22 +22,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Proves on a directory that FileChannel locks exclude between processes: a short-lived child JVM locks a probe
- * file, and this JVM's try must fail. Two channels of one process never exclude each other (fcntl locks belong
- * to the process), so a second process is the only honest test. Verdicts are cached per file store.
+ * Proves on a directory that POSIX {@code fcntl} locks (what {@code FileChannel.lock} takes) exclude between
+ * processes: a short-lived child JVM locks a probe file, and this JVM's try must fail. Two channels of one
+ * process never exclude each other (fcntl locks belong to the process), so a second process is the only honest
+ * test. Verdicts are cached per file store. Shared by every provider that relies on fcntl locks ({@code nio},
+ * the fcntl half of {@code double}). Thread-safe.
  */
-final class DirectoryProbe {
-    static final String PROBE_FILE = ".lockcache-nio-probe";
+public final class FcntlProbe {
+    /** The probe file created (and kept) in a probed directory. */
+    public static final String PROBE_FILE = ".lockcache-fcntl-probe";
+
     private static final Duration CHILD_TIMEOUT = Duration.ofSeconds(60);
 
     private final FcntlChannels channels;
     private final Map<Object, ProbeResult> verdicts = new ConcurrentHashMap<>();
 
-    DirectoryProbe(FcntlChannels channels) {
+    /** A probe that locks through {@code channels} (use {@link FcntlChannels#jvm()}). */
+    public FcntlProbe(FcntlChannels channels) {
         this.channels = channels;
     }
 
-    ProbeResult probe(Path directory) {
+    /** The verdict for {@code directory}: EXCLUDES, DOES_NOT_EXCLUDE (the filesystem lies), or UNAVAILABLE. */
+    public ProbeResult probe(Path directory) {
         Path dir = directory.toAbsolutePath().normalize();
         String type = "unknown";
         Object storeKey = dir;
@@ -119,14 +123,14 @@ final class DirectoryProbe {
         Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
         String classPath;
         try {
-            classPath = Paths.get(ProbeChild.class
+            classPath = Paths.get(FcntlProbeChild.class
                             .getProtectionDomain()
                             .getCodeSource()
                             .getLocation()
                             .toURI())
                     .toString();
         } catch (java.net.URISyntaxException | NullPointerException | SecurityException e) {
-            throw new IOException("cannot tell where the nio provider's classes are", e);
+            throw new IOException("cannot tell where lock-api's classes are", e);
         }
         List<String> command = List.of(
                 java.toString(),
@@ -135,7 +139,7 @@ final class DirectoryProbe {
                 "-XX:TieredStopAtLevel=1",
                 "-cp",
                 classPath,
-                ProbeChild.class.getName(),
+                FcntlProbeChild.class.getName(),
                 file.toString());
         return new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.DISCARD)

@@ -1,4 +1,4 @@
-package dev.lockcache.lock.nio;
+package dev.lockcache.lock.spi;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -7,12 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The other process of a probe: locks the probe file given as the argument, prints {@code HELD} (or {@code
+ * The other process of an {@link FcntlProbe}: locks the probe file given as the argument, prints {@code HELD} (or {@code
  * BUSY}, or {@code FAILED reason}), and keeps the lock until its standard input ends. Needs only the JDK.
  */
-final class ProbeChild {
+final class FcntlProbeChild {
 
-    private ProbeChild() {}
+    private FcntlProbeChild() {}
 
     public static void main(String[] args) throws IOException {
         try (FileChannel channel = FileChannel.open(
