@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class OfdHandoffLatencyTest {
 
-    private static final int WARMUP = 50;
-    private static final int ROUNDS = 300;
+    private static final int WARMUP = 30;
+    private static final int ROUNDS = 200;
     private static final long HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     @TempDir
