@@ -103,11 +103,6 @@ public final class CacheDirectories {
         }
     }
 
-    /** Creates {@code dir} and its parents owner-only where the filesystem has modes. */
-    static void createOwnerOnly(Path dir) throws IOException {
-        Files.createDirectories(dir, ownerOnly(dir.getFileSystem()));
-    }
-
     private static void refuseFile(Path dir) {
         for (Path p = dir; p != null; p = p.getParent()) {
             if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p)) {

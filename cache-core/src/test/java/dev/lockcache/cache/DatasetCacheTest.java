@@ -122,7 +122,6 @@ class DatasetCacheTest {
         DatasetCache cache = cacheWith(producer);
         CountDownLatch firstInside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        producer.gate = new CountDownLatch(0);
         DatasetProducer gated = target -> {
             int n = producer.started.incrementAndGet();
             if (n == 1) {
@@ -140,7 +139,7 @@ class DatasetCacheTest {
             Path target = tmp.resolve("late-" + i + ".txt");
             late.add(pool.submit(() -> cache.fetch("ds", target, FetchPolicy.ALWAYS)));
         }
-        awaitWaiters(cache, 4);
+        awaitWaiters(4);
         release.countDown();
         assertThat(read(first.get(60, TimeUnit.SECONDS))).isEqualTo("v1");
         for (Future<Path> f : late) {
@@ -149,11 +148,12 @@ class DatasetCacheTest {
         assertThat(producer.started.get()).isEqualTo(2);
     }
 
-    /** Waits until {@code n} more threads than the holder are queued for the key's lock in this JVM. */
-    private static void awaitWaiters(DatasetCache cache, int n) throws InterruptedException {
+    /**
+     * Waits until {@code n} threads are parked in lock-api's in-JVM lock table, i.e. queued behind the holder.
+     * They read the refresh counter before queueing, so once queued they have noted that refresh 1 had started.
+     */
+    private static void awaitWaiters(int n) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        // the late callers read the attempt counter before queueing; a queued thread shows in the lock table
-        // only as a path in use, so watch their states instead: all parked (WAITING/TIMED_WAITING) in the table
         while (Thread.getAllStackTraces().keySet().stream()
                         .filter(t -> t.getState() == Thread.State.TIMED_WAITING || t.getState() == Thread.State.WAITING)
                         .filter(t -> java.util.Arrays.stream(t.getStackTrace())
