@@ -9,10 +9,12 @@ import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.LockRequest;
+import dev.lockcache.lock.spi.OwnerRecordSlot;
 import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
@@ -59,6 +61,9 @@ public final class OfdLockProvider implements LockProvider {
             LockFeature.CROSS_HOST,
             LockFeature.RELEASED_ON_CRASH,
             LockFeature.BLOCKING_HANDOFF));
+
+    /** OFD locks conflict with classic fcntl locks (nio, double's fcntl half), not with flock. */
+    private final OwnerRecordSlot records = new OwnerRecordSlot(NAME, Set.of(NAME, "nio", "double"));
 
     private final DescriptorCache idle;
     private final BlockedWaiters waiters = new BlockedWaiters();
@@ -258,15 +263,14 @@ public final class OfdLockProvider implements LockProvider {
         }
     }
 
-    private static long previousGeneration(Descriptor descriptor) throws IOException {
+    private long previousGeneration(Descriptor descriptor) throws IOException {
         byte[] buffer = new byte[OwnerRecord.MAX_BYTES + 1];
         int length = OfdSyscalls.readFromStart(descriptor.fd(), buffer, descriptor.path());
-        LockOwner previous = OwnerRecord.parse(buffer, length);
-        return previous instanceof LockOwner.Known known ? known.record().generation() : 0;
+        return records.previousGeneration(descriptor.path(), Arrays.copyOf(buffer, Math.max(length, 0)));
     }
 
-    private static void writeRecord(Descriptor descriptor, LockRequest request, long generation) {
-        byte[] record = OwnerRecord.forThisProcess(NAME, request.mode(), generation, request.operation())
+    private void writeRecord(Descriptor descriptor, LockRequest request, long generation) {
+        byte[] record = records.exclusiveRecord(descriptor.path(), generation, request.operation())
                 .encode()
                 .bytes();
         try {
