@@ -56,10 +56,11 @@ public final class AcquireReleaseCost {
                 api[round] = (t3 - t2) / 1e3 / cycles;
             }
         }
+        deleteTree(dir);
         System.out.printf(
                 "file store %s; median µs per cycle: raw CREATE_NEW+write+delete %.1f, provider tryLock+release %.1f"
                         + " (%.2fx), FileLocks acquire+close %.1f (%.2fx)%n",
-                Files.getFileStore(dir).type(),
+                Files.getFileStore(dir.getParent()).type(),
                 median(raw),
                 median(spi),
                 median(spi) / median(raw),
@@ -72,6 +73,16 @@ public final class AcquireReleaseCost {
             channel.write(ByteBuffer.wrap(record));
         }
         Files.delete(path);
+    }
+
+    /** Deletes {@code dir} and the files in it (the lock's generation file). */
+    static void deleteTree(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Files.delete(file);
+            }
+        }
+        Files.delete(dir);
     }
 
     private static double median(double[] values) {

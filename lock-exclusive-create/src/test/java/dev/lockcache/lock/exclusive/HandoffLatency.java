@@ -18,6 +18,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HandoffLatency {
 
+    /** Rounds not counted: class loading, JIT and setting up the directory's watch service. */
+    private static final int WARM_UP = 5;
+
     private HandoffLatency() {}
 
     public static void main(String[] args) throws Exception {
@@ -26,8 +29,8 @@ public final class HandoffLatency {
         FileLocks locks = FileLocks.using(new ExclusiveCreateLockProvider());
         long[] micros = new long[rounds];
         long[] afterRelease = new long[rounds];
-        try (ChildProcess holder = ChildProcess.start("holdloop", lock, Integer.toString(rounds))) {
-            for (int i = 0; i < rounds; i++) {
+        try (ChildProcess holder = ChildProcess.start("holdloop", lock, Integer.toString(rounds + WARM_UP))) {
+            for (int i = -WARM_UP; i < rounds; i++) {
                 holder.readLine(); // HELD
                 CompletableFuture<LockHandle> waiter = CompletableFuture.supplyAsync(() -> {
                     try {
@@ -42,12 +45,15 @@ public final class HandoffLatency {
                 LockHandle handle = waiter.get();
                 long held = System.nanoTime();
                 String[] released = holder.readLine().split(" ");
-                micros[i] = (held - Long.parseLong(released[1])) / 1_000;
-                afterRelease[i] = (held - Long.parseLong(released[2])) / 1_000;
+                if (i >= 0) {
+                    micros[i] = (held - Long.parseLong(released[1])) / 1_000;
+                    afterRelease[i] = (held - Long.parseLong(released[2])) / 1_000;
+                }
                 handle.close();
                 holder.send("again");
             }
         }
+        AcquireReleaseCost.deleteTree(lock.getParent());
         report("holder starts release -> waiter holds", micros);
         report("holder's release returned -> waiter holds", afterRelease);
     }
