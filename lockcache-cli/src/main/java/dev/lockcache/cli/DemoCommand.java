@@ -229,16 +229,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private List<String> workerCommand(String url, String sha256, Path cache, Path out, int threadsEach, int id) {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx256m");
-        command.add("-Xshare:auto");
-        if (Runtime.version().feature() >= 24) {
-            command.add("--enable-native-access=ALL-UNNAMED");
-        }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(Main.class.getName());
+        List<String> command = ChildJava.command(Main.class);
         command.addAll(List.of(
                 "demo-worker",
                 "--url",

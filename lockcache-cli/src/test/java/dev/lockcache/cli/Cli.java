@@ -55,24 +55,9 @@ final class Cli implements AutoCloseable {
         this.pump.start();
     }
 
-    static List<String> javaCommand(Class<?> main) {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx256m");
-        command.add("-XX:TieredStopAtLevel=1");
-        command.add("-Xshare:auto");
-        if (Runtime.version().feature() >= 24) {
-            command.add("--enable-native-access=ALL-UNNAMED");
-        }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(main.getName());
-        return command;
-    }
-
     /** Starts {@code lockcache args...} in {@code workDir} with extra environment variables. */
     static Cli start(Path workDir, Map<String, String> env, String... args) throws IOException {
-        List<String> command = javaCommand(Main.class);
+        List<String> command = ChildJava.command(Main.class);
         Collections.addAll(command, args);
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
         builder.environment().remove("LOCKCACHE_PROVIDER");
