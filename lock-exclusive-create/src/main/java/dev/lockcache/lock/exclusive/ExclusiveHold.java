@@ -4,7 +4,6 @@ import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.OwnerRecord;
 import dev.lockcache.lock.spi.HeldLock;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -89,10 +88,7 @@ final class ExclusiveHold implements HeldLock {
             return;
         }
         try {
-            ByteBuffer digits = ByteBuffer.wrap(OwnerRecord.Encoded.heartbeatDigits(heartbeat + 1));
-            while (digits.hasRemaining()) {
-                record.write(digits, heartbeatOffset + digits.position());
-            }
+            RecordPublisher.writeFully(record, OwnerRecord.Encoded.heartbeatDigits(heartbeat + 1), heartbeatOffset);
             if (forceWrites) {
                 record.force(false);
             }
