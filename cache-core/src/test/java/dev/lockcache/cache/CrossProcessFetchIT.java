@@ -4,6 +4,7 @@ import static dev.lockcache.cache.TestData.debris;
 import static dev.lockcache.cache.TestData.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockcache.lock.testkit.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,7 +48,6 @@ class CrossProcessFetchIT {
                 for (int i = 0; i < children; i++) {
                     jvms.add(ChildJvm.start(
                             FetchChild.class,
-                            tmp.resolve("child-" + i + ".err"),
                             "fetch",
                             root.toString(),
                             server.uri("/gated").toString(),
@@ -56,19 +56,19 @@ class CrossProcessFetchIT {
                             policy.name()));
                 }
                 for (ChildJvm jvm : jvms) {
-                    jvm.expect("ready", LIVENESS);
+                    jvm.expect("ready");
                 }
                 for (ChildJvm jvm : jvms) {
                     jvm.send("go");
                 }
                 for (ChildJvm jvm : jvms) {
-                    jvm.expect("fetching", LIVENESS);
+                    jvm.expect("fetching");
                 }
                 // every child is inside fetch(); only now may the first request that got through answer
                 server.gate.countDown();
                 for (ChildJvm jvm : jvms) {
-                    assertThat(jvm.expect("", LIVENESS)).isEqualTo("ok " + sha);
-                    assertThat(jvm.waitFor(LIVENESS)).isZero();
+                    assertThat(jvm.expect("")).isEqualTo("ok " + sha);
+                    assertThat(jvm.awaitExit()).isZero();
                 }
             } finally {
                 for (ChildJvm jvm : jvms) {
@@ -88,10 +88,9 @@ class CrossProcessFetchIT {
     void aProcessThatDiesInsideTheLockLeavesNothingThatBlocksOrLingers() throws Exception {
         Path root = tmp.resolve("root");
         Path target = tmp.resolve("work/data.txt");
-        try (ChildJvm crash = ChildJvm.start(
-                FetchChild.class, tmp.resolve("crash.err"), "crash", root.toString(), target.toString())) {
-            crash.expect("writing", LIVENESS);
-            assertThat(crash.waitFor(LIVENESS)).isEqualTo(17);
+        try (ChildJvm crash = ChildJvm.start(FetchChild.class, "crash", root.toString(), target.toString())) {
+            crash.expect("writing");
+            assertThat(crash.awaitExit()).isEqualTo(17);
         }
         assertThat(debris(root.resolve("entries")))
                 .as("the crashed fetch's temp file")

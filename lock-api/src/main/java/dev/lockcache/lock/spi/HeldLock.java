@@ -18,7 +18,9 @@ public interface HeldLock {
 
     /**
      * The fencing token of this acquisition: larger than that of every earlier exclusive acquisition of the
-     * same lock, as far as the mechanism can tell.
+     * same lock, across processes, as far as the mechanism can tell. A mechanism without a shared counter that
+     * only grows must return a constant (say 0) rather than a per-JVM count: a count that restarts low in a new
+     * process would make writers that compare tokens refuse its work forever.
      */
     long fencingToken();
 }
