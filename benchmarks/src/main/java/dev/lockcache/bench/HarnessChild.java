@@ -195,6 +195,7 @@ public final class HarnessChild {
                 for (int t = 0; t < threads; t++) {
                     sessions.add(shared != null ? shared : contender.open(lock));
                 }
+                warmUp(contender, lock);
                 board.add(Contention.READY, 1);
                 board.awaitAtLeast(Contention.STOP_AT, 1, HANDSHAKE_LIMIT_NANOS);
                 long stopAt = board.get(Contention.STOP_AT);
@@ -269,6 +270,7 @@ public final class HarnessChild {
     static void await(Contender contender, Path boardFile, Path lock) throws IOException, InterruptedException {
         try (SharedBoard board = SharedBoard.map(boardFile, Blocked.SLOTS);
                 Contender.Session session = contender.open(lock)) {
+            warmUp(contender, lock);
             board.awaitAtLeast(Blocked.HELD, 1, HANDSHAKE_LIMIT_NANOS);
             board.set(Blocked.ANNOUNCED, 1);
             Contender.Held held = session.acquire();
@@ -363,6 +365,18 @@ public final class HarnessChild {
                 if (failure[0] != null) {
                     throw new IllegalStateException("a fetching thread failed", failure[0]);
                 }
+            }
+        }
+    }
+
+    /**
+     * Locks and releases a side file beside {@code lock} a few times, so the mechanism's one-time start-up
+     * (native library binding, stub generation, provider probes, JIT) is not counted in a timed window.
+     */
+    private static void warmUp(Contender contender, Path lock) throws IOException, InterruptedException {
+        try (Contender.Session side = contender.open(lock.resolveSibling(lock.getFileName() + ".warm-up"))) {
+            for (int i = 0; i < 200; i++) {
+                side.acquire().release();
             }
         }
     }
