@@ -4,6 +4,7 @@ import dev.lockcache.cache.StrategyVerdict.Candidate;
 import dev.lockcache.cache.StrategyVerdict.Outcome;
 import dev.lockcache.lock.LockProviderException;
 import dev.lockcache.lock.spi.Availability;
+import dev.lockcache.lock.spi.FileSystemKinds;
 import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
@@ -39,29 +40,6 @@ final class FilesystemLockStrategy implements LockStrategy {
 
     private static final Logger LOG = LoggerFactory.getLogger(FilesystemLockStrategy.class);
 
-    private static final Set<String> LOCAL_TYPES = Set.of(
-            "ext2",
-            "ext3",
-            "ext4",
-            "xfs",
-            "btrfs",
-            "tmpfs",
-            "ramfs",
-            "apfs",
-            "hfs",
-            "hfsplus",
-            "zfs",
-            "f2fs",
-            "jfs",
-            "reiserfs",
-            "bcachefs",
-            "overlay",
-            "nilfs2",
-            "ufs",
-            "ffs",
-            "vfat",
-            "exfat",
-            "ntfs3");
     private static final Set<String> WINDOWS_TYPES =
             Set.of("ntfs", "refs", "fat", "fat32", "cifs", "smb3", "smbfs", "smb2");
 
@@ -284,7 +262,7 @@ final class FilesystemLockStrategy implements LockStrategy {
                     List.of(NIO, EXCLUSIVE_CREATE),
                     "LockFileEx is native there and released on crash");
         }
-        if (LOCAL_TYPES.contains(type)) {
+        if (FileSystemKinds.isLocalPosix(type)) {
             return new Row(
                     "local POSIX filesystem",
                     List.of(FLOCK, OFD, NIO, EXCLUSIVE_CREATE),

@@ -1,10 +1,7 @@
 package dev.lockcache.lock.exclusive;
 
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.lockcache.lock.spi.FileSystemKinds;
 import java.nio.file.Path;
-import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -17,35 +14,12 @@ import java.util.concurrent.ConcurrentHashMap;
 final class FileStoreKinds {
 
     private static final int MAX_REMEMBERED = 512;
-    private static final Set<String> LOCAL = Set.of(
-            "ext2",
-            "ext3",
-            "ext4",
-            "xfs",
-            "btrfs",
-            "tmpfs",
-            "ramfs",
-            "zfs",
-            "f2fs",
-            "jfs",
-            "reiserfs",
-            "bcachefs",
-            "overlay",
-            "apfs",
-            "hfs",
-            "ntfs",
-            "refs",
-            "devtmpfs");
 
     private final ConcurrentHashMap<Path, Boolean> local = new ConcurrentHashMap<>();
 
     /** The file store type of {@code directory}, or {@code "unknown"}. */
     static String typeOf(Path directory) {
-        try {
-            return Files.getFileStore(directory).type();
-        } catch (IOException | SecurityException e) {
-            return "unknown";
-        }
+        return FileSystemKinds.typeOf(directory);
     }
 
     /** Whether {@code directory} is on a filesystem known to be local (see the class comment). */
@@ -54,7 +28,7 @@ final class FileStoreKinds {
         if (known != null) {
             return known;
         }
-        boolean answer = LOCAL.contains(typeOf(directory).toLowerCase(Locale.ROOT));
+        boolean answer = FileSystemKinds.isLocal(typeOf(directory));
         if (local.size() >= MAX_REMEMBERED) {
             local.clear();
         }
