@@ -29,8 +29,6 @@ import java.util.concurrent.TimeoutException;
  * the fcntl half of {@code double}). Thread-safe.
  */
 public final class FcntlProbe {
-    /** The probe file created (and kept) in a probed directory. */
-    public static final String PROBE_FILE = ".lockcache-fcntl-probe";
 
     private static final Duration CHILD_TIMEOUT = Duration.ofSeconds(60);
 
@@ -67,7 +65,7 @@ public final class FcntlProbe {
     }
 
     private ProbeResult probeNow(Path dir, String type) {
-        Path file = dir.resolve(PROBE_FILE);
+        Path file = ProbeFiles.unique(dir, "fcntl");
         Process child;
         try {
             child = startChild(file);
@@ -116,6 +114,11 @@ public final class FcntlProbe {
             return new ProbeResult(dir, Verdict.UNAVAILABLE, type, "interrupted while probing");
         } finally {
             stop(child);
+            try {
+                channels.closeWhenUnlocked(file, () -> ProbeFiles.remove(file));
+            } catch (RuntimeException e) {
+                ProbeFiles.remove(file);
+            }
         }
     }
 

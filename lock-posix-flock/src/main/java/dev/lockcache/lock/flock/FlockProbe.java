@@ -2,6 +2,7 @@ package dev.lockcache.lock.flock;
 
 import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.spi.Availability;
+import dev.lockcache.lock.spi.ProbeFiles;
 import dev.lockcache.lock.spi.ProbeResult;
 import dev.lockcache.lock.spi.ProbeResult.Verdict;
 import java.io.IOException;
@@ -13,8 +14,6 @@ import java.nio.file.Path;
  * two open file descriptions, so the second's non-blocking try must fail while the first holds the lock.
  */
 final class FlockProbe {
-    static final String PROBE_FILE = ".lockcache-flock-probe";
-
     private FlockProbe() {}
 
     static ProbeResult probe(Path directory, FlockLocks locks, Availability availability) {
@@ -28,7 +27,7 @@ final class FlockProbe {
         if (!availability.available()) {
             return new ProbeResult(dir, Verdict.UNAVAILABLE, type, availability.reason());
         }
-        Path file = dir.resolve(PROBE_FILE);
+        Path file = ProbeFiles.unique(dir, "flock");
         NativeFlock.Descriptor first = null;
         NativeFlock.Descriptor second = null;
         boolean firstLocked = false;
@@ -61,6 +60,7 @@ final class FlockProbe {
             if (second != null) {
                 locks.abandon(file, second, true);
             }
+            ProbeFiles.remove(file);
         }
     }
 }

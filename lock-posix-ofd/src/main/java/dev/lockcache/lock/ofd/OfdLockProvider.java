@@ -10,6 +10,7 @@ import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.LockRequest;
 import dev.lockcache.lock.spi.OwnerRecordSlot;
+import dev.lockcache.lock.spi.ProbeFiles;
 import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,9 +50,6 @@ public final class OfdLockProvider implements LockProvider {
 
     /** Default of {@link #OPEN_FILES_PROPERTY}. */
     public static final int DEFAULT_OPEN_FILES = 64;
-
-    /** The file {@link #probe} creates and keeps in the probed directory. */
-    public static final String PROBE_FILE = ".lockcache-probe-ofd";
 
     private static final Logger LOG = LoggerFactory.getLogger(OfdLockProvider.class);
     private static final int MAX_REPLACED_RETRIES = 1000;
@@ -151,7 +149,7 @@ public final class OfdLockProvider implements LockProvider {
         if (!here.available()) {
             return new ProbeResult(directory, ProbeResult.Verdict.UNAVAILABLE, type, here.reason());
         }
-        Path file = directory.resolve(PROBE_FILE);
+        Path file = ProbeFiles.unique(directory, NAME);
         Descriptor first = null;
         Descriptor second = null;
         try {
@@ -187,6 +185,7 @@ public final class OfdLockProvider implements LockProvider {
             if (first != null) {
                 unlockAndClose(first);
             }
+            ProbeFiles.remove(file);
         }
     }
 
@@ -215,8 +214,12 @@ public final class OfdLockProvider implements LockProvider {
                 throw e;
             }
             if (!locked) {
-                idle.put(descriptor);
-                return Optional.empty();
+                if (descriptor.stillNamedByPath()) {
+                    idle.put(descriptor);
+                    return Optional.empty();
+                }
+                descriptor.close(); // a kept descriptor of a removed file: its holder is not ours to wait for
+                continue;
             }
             Optional<HeldLock> held = confirm(descriptor, request);
             if (held.isPresent()) {
