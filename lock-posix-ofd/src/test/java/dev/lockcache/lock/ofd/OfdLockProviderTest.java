@@ -131,6 +131,20 @@ class OfdLockProviderTest {
     }
 
     @Test
+    void aLockOnARemovedFileDoesNotMakeThePathLookBusy() throws IOException {
+        HeldLock ghost = other.tryLock(request(lock, LockMode.EXCLUSIVE)).orElseThrow();
+        HeldLock mine = ours.tryLock(request(dir.resolve("warm.lock"), LockMode.EXCLUSIVE))
+                .orElseThrow();
+        ours.release(mine);
+        assertThat(ours.tryLock(request(lock, LockMode.EXCLUSIVE))).isEmpty(); // keeps a descriptor of lock
+        Files.delete(lock); // 'other' still holds the unlinked file
+        HeldLock fresh = ours.tryLock(request(lock, LockMode.EXCLUSIVE)).orElseThrow();
+        assertThat(((OfdHeldLock) fresh).descriptor().stillNamedByPath()).isTrue();
+        ours.release(fresh);
+        other.release(ghost);
+    }
+
+    @Test
     void errnoIsMappedToContendedUnsupportedOrAFailureNamingThePath() {
         assertThat(OfdSyscalls.isContended(OfdSyscalls.EAGAIN)).isTrue();
         assertThat(OfdSyscalls.isContended(OfdSyscalls.EACCES)).isTrue();
