@@ -25,6 +25,10 @@ public final class OwnerRecordSlot {
     private static final Logger LOG = LoggerFactory.getLogger(OwnerRecordSlot.class);
     private static final Pattern GENERATION = Pattern.compile("(?m)^generation=(\\d{1,19})$");
     private static final int MAX_REMEMBERED_PATHS = 10_000;
+    private static final byte[] TOKEN_KEY = "\ntoken=".getBytes(StandardCharsets.US_ASCII);
+
+    /** Enough bytes for a record with ordinary host names and labels; read first, before {@link OwnerRecord#MAX_BYTES}. */
+    public static final int TYPICAL_BYTES = 512;
 
     private final String provider;
     private final Set<String> compatible;
@@ -75,6 +79,30 @@ public final class OwnerRecordSlot {
         }
         lastWritten.put(path, generation);
         return OwnerRecord.forThisProcess(provider, LockMode.EXCLUSIVE, generation, operation);
+    }
+
+    /**
+     * Whether {@code raw} is a record that carries {@code token} (the check a releasing holder makes that nobody
+     * overwrote its record), decided by a byte comparison instead of a parse.
+     */
+    public static boolean carriesToken(byte[] raw, String token) {
+        byte[] wanted = token.getBytes(StandardCharsets.US_ASCII);
+        outer:
+        for (int i = 0; i + TOKEN_KEY.length + wanted.length < raw.length; i++) {
+            for (int k = 0; k < TOKEN_KEY.length; k++) {
+                if (raw[i + k] != TOKEN_KEY[k]) {
+                    continue outer;
+                }
+            }
+            int start = i + TOKEN_KEY.length;
+            for (int k = 0; k < wanted.length; k++) {
+                if (raw[start + k] != wanted[k]) {
+                    return false;
+                }
+            }
+            return raw[start + wanted.length] == '\n';
+        }
+        return false;
     }
 
     private void warnIfForeign(Path path, OwnerRecord record) {

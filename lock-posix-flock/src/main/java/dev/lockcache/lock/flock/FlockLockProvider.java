@@ -145,9 +145,7 @@ public final class FlockLockProvider implements LockProvider {
         Path path = request.path();
         NativeFlock flock = locks.flock;
         try {
-            byte[] raw = new byte[OwnerRecord.MAX_BYTES + 1];
-            int length = flock.readFromStart(descriptor.fd(), raw, path);
-            long previous = records.previousGeneration(path, java.util.Arrays.copyOf(raw, length));
+            long previous = records.previousGeneration(path, readRecord(descriptor, path));
             if (request.mode() == LockMode.SHARED) {
                 return new FlockHeldLock(
                         path, LockMode.SHARED, previous, descriptor, "", Optional.empty(), Optional.empty());
@@ -176,11 +174,24 @@ public final class FlockLockProvider implements LockProvider {
         }
     }
 
+    /** The record's bytes: one small read, a second only for an unusually long record. */
+    private byte[] readRecord(NativeFlock.Descriptor descriptor, Path path) throws IOException {
+        byte[] raw = new byte[OwnerRecordSlot.TYPICAL_BYTES];
+        int length = locks.flock.readFromStart(descriptor.fd(), raw, path);
+        if (length == raw.length) {
+            raw = new byte[OwnerRecord.MAX_BYTES + 1];
+            length = locks.flock.readFromStart(descriptor.fd(), raw, path);
+        }
+        return length == raw.length ? raw : java.util.Arrays.copyOf(raw, length);
+    }
+
     private String recordTakenOver(FlockHeldLock held) {
         try {
-            byte[] raw = new byte[OwnerRecord.MAX_BYTES + 1];
-            int length = locks.flock.readFromStart(held.descriptor.fd(), raw, held.path());
-            LockOwner now = OwnerRecord.parse(raw, length);
+            byte[] raw = readRecord(held.descriptor, held.path());
+            if (OwnerRecordSlot.carriesToken(raw, held.recordToken)) {
+                return ""; // still our record: the common case, decided without parsing
+            }
+            LockOwner now = OwnerRecord.parse(raw, raw.length);
             if (now instanceof LockOwner.Known known && !known.record().token().equals(held.recordToken)) {
                 return "another holder wrote its owner record while this exclusive lock was held ("
                         + known.describe() + "); a process locked the path through a mechanism that does not"

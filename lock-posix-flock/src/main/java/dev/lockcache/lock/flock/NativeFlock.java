@@ -149,6 +149,9 @@ final class NativeFlock {
                 System.arraycopy(chunk, 0, buffer, total, (int) n);
             }
             total += (int) n;
+            if (n < chunk.length) {
+                break; // a short read of a regular file is its end: no second call to learn that
+            }
         }
         return total;
     }
