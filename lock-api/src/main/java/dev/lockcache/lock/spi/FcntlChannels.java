@@ -7,8 +7,8 @@ import dev.lockcache.lock.OwnerRecord;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.FileLockInterruptionException;
@@ -474,8 +474,10 @@ public final class FcntlChannels {
                 wait.abandon();
                 Thread.interrupted();
                 throw new InterruptedException("interrupted while waiting for lock " + entry.path);
-            } catch (AsynchronousCloseException e) {
-                wait.abandon(); // closed by the timer: the time is up
+            } catch (ClosedChannelException e) {
+                // closed by the timer: the time is up. AsynchronousCloseException when it closed the file
+                // during the wait, plain ClosedChannelException when it fired before lock() was entered
+                wait.abandon();
                 if (Thread.interrupted()) {
                     throw new InterruptedException("interrupted while waiting for lock " + entry.path);
                 }

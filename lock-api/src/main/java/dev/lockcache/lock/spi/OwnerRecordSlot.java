@@ -26,6 +26,7 @@ public final class OwnerRecordSlot {
     private static final Pattern GENERATION = Pattern.compile("(?m)^generation=(\\d{1,19})$");
     private static final int MAX_REMEMBERED_PATHS = 10_000;
     private static final byte[] TOKEN_KEY = "\ntoken=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PROVIDER_KEY = "\nprovider=".getBytes(StandardCharsets.US_ASCII);
 
     /** Enough bytes for a record with ordinary host names and labels; read first, before {@link OwnerRecord#MAX_BYTES}. */
     public static final int TYPICAL_BYTES = 512;
@@ -54,6 +55,12 @@ public final class OwnerRecordSlot {
         Long mine = lastWritten.get(path);
         if (quick >= 0 && mine != null && mine == quick) {
             return quick; // our own last record: nobody else locked this path since
+        }
+        if (quick >= 0) {
+            String writer = lineValue(raw, PROVIDER_KEY);
+            if (compatible.contains(writer)) {
+                return quick; // another process of a compatible mechanism: no parse needed
+            }
         }
         LockOwner owner = OwnerRecord.parse(raw, raw.length);
         if (owner instanceof LockOwner.Known known) {
@@ -103,6 +110,26 @@ public final class OwnerRecordSlot {
             return raw[start + wanted.length] == '\n';
         }
         return false;
+    }
+
+    /** The value of the first line that starts with {@code key} (which begins with a newline), or "". */
+    private static String lineValue(byte[] raw, byte[] key) {
+        outer:
+        for (int i = 0; i + key.length < raw.length; i++) {
+            for (int k = 0; k < key.length; k++) {
+                if (raw[i + k] != key[k]) {
+                    continue outer;
+                }
+            }
+            int start = i + key.length;
+            for (int end = start; end < raw.length; end++) {
+                if (raw[end] == '\n') {
+                    return new String(raw, start, end - start, StandardCharsets.UTF_8);
+                }
+            }
+            return "";
+        }
+        return "";
     }
 
     private void warnIfForeign(Path path, OwnerRecord record) {

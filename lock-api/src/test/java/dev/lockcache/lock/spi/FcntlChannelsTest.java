@@ -143,6 +143,25 @@ class FcntlChannelsTest {
     }
 
     @Test
+    void aTimerThatFiresBeforeTheWaitBeginsIsATimeoutNotAnError() throws Exception {
+        // regression: with a very short timeout the timer could close the private file before lock() was
+        // entered, and the ClosedChannelException escaped instead of an empty result (seen in DeletedLockFileIT)
+        FcntlChannels channels = new FcntlChannels(4);
+        Path path = dir.resolve("short.lock");
+        try (ChildJvm holder = ChildJvm.start(Outsider.class, "hold", path.toString());
+                FcntlChannels.Lease lease = channels.open(path)) {
+            holder.expect("HELD");
+            for (int round = 0; round < 300; round++) {
+                assertThat(lease.awaitLock(LockMode.EXCLUSIVE, 1 + round % 3)).isEmpty();
+            }
+            assertThat(channels.openFiles()).isEqualTo(1);
+            holder.send("go");
+            holder.expect("RELEASED");
+            holder.awaitExit();
+        }
+    }
+
+    @Test
     void anInterruptedWaitThrowsAndLeavesNoLockBehind() throws Exception {
         FcntlChannels channels = new FcntlChannels(4);
         Path path = dir.resolve("interrupt.lock");

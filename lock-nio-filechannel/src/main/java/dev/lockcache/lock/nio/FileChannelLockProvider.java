@@ -55,7 +55,7 @@ public final class FileChannelLockProvider implements LockProvider {
 
     private final FcntlChannels channels;
     private final Consumer<Path> beforeLock;
-    private final OwnerRecordSlot records = new OwnerRecordSlot(NAME, Set.of(NAME, "double"));
+    private final OwnerRecordSlot records = new OwnerRecordSlot(NAME, Set.of(NAME, "double", "ofd"));
     private final FcntlProbe probes;
 
     /** The provider over this JVM's registry; what {@link java.util.ServiceLoader} creates. */

@@ -52,7 +52,8 @@ public final class DoubleLockProvider implements LockProvider {
     private final FcntlChannels channels;
     private final FcntlProbe fcntlProbe;
     private final FlockLocks locks;
-    private final OwnerRecordSlot records = new OwnerRecordSlot(NAME, Set.of(NAME, FlockLockProvider.NAME, "nio"));
+    private final OwnerRecordSlot records =
+            new OwnerRecordSlot(NAME, Set.of(NAME, FlockLockProvider.NAME, "nio", "ofd"));
 
     /** The provider as {@link java.util.ServiceLoader} creates it. */
     public DoubleLockProvider() {
