@@ -144,6 +144,10 @@ public final class DatasetCache {
                     null);
         }
         Ready r = ready();
+        Optional<Path> warm = pipeline.warmHit(r.layout(), spec, target, options);
+        if (warm.isPresent()) {
+            return warm.get();
+        }
         Path entry = r.layout().entryFile(spec);
         // ALWAYS shares only a refresh that starts after this point: note the attempt counter before waiting
         long noted = options.policy() == FetchPolicy.ALWAYS

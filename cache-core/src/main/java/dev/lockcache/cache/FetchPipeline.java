@@ -23,6 +23,40 @@ final class FetchPipeline {
     }
 
     /**
+     * The answer to a fetch that needs no lock: under {@code IF_MISSING} or {@code NEVER}, when the entry is
+     * published, matches {@code spec}, and the requested path (if any) already is a hard link to it. Entries
+     * and mirrors are only ever replaced by atomic renames of complete, verified files, so what this sees
+     * without the lock is either the published entry or its verified successor, never a partial file. Anything
+     * else (no entry, a stale or missing mirror, a writable copy asked for, {@code ALWAYS}) returns empty and
+     * goes through the lock; so does a key with crash debris beside its entry or mirror, which the locked path
+     * removes.
+     */
+    Optional<Path> warmHit(EntryLayout layout, DatasetSpec spec, Optional<Path> requested, FetchOptions options) {
+        if (options.policy() == FetchPolicy.ALWAYS || options.writableMirror()) {
+            return Optional.empty();
+        }
+        Path entry = layout.entryFile(spec);
+        Optional<EntryInfo> current = EntryMetadata.read(layout.metadataFile(spec.key()), spec.key(), entry)
+                .published()
+                .filter(info -> matches(info, spec, entry));
+        if (current.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            if (!EntryLayout.debrisBeside(entry).isEmpty()) {
+                return Optional.empty(); // a crashed fetch left a temp file: the locked path removes it
+            }
+            if (requested.isEmpty() || requested.get().equals(entry)) {
+                return Optional.of(entry);
+            }
+            boolean linked = Files.isSameFile(requested.get(), entry);
+            return linked && EntryLayout.debrisBeside(requested.get()).isEmpty() ? requested : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty(); // no mirror yet, or it cannot be looked at: the locked path deals with it
+        }
+    }
+
+    /**
      * Applies {@code options.policy()} to {@code spec} and returns the path the caller may read.
      *
      * @param notedAttempts the key's attempt counter as read before waiting for the lock

@@ -1,0 +1,80 @@
+package dev.lockcache.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lockcache.lock.FileLocks;
+import dev.lockcache.lock.LockHandle;
+import dev.lockcache.lock.LockOptions;
+import dev.lockcache.lock.LockProviders;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A warm hit (entry published and matching, mirror already a link to it) is answered without the key's lock;
+ * anything that needs work still goes through the lock.
+ */
+class WarmHitTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aWarmHitNeedsNoLockButAMissingMirrorWaitsForIt() throws Exception {
+        AtomicInteger fetches = new AtomicInteger();
+        DatasetCache cache = TestData.cache(tmp.resolve("root"))
+                .register(DatasetSpec.of(
+                        "warm",
+                        DatasetSource.producer("counter", t -> {
+                            fetches.incrementAndGet();
+                            Files.writeString(t, "payload");
+                        }),
+                        "data.txt"))
+                .build();
+        Path mirror = tmp.resolve("work/data.txt");
+        assertThat(cache.fetch("warm", mirror)).isEqualTo(mirror);
+        String provider = cache.lockVerdict().providerName();
+        Path lockFile = new EntryLayout(cache.root().toRealPath()).lockFile("warm");
+
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            try (LockHandle ignored =
+                    FileLocks.using(LockProviders.named(provider)).acquire(lockFile, LockOptions.exclusive())) {
+                held.countDown();
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        holder.start();
+        try {
+            assertThat(held.await(1, TimeUnit.MINUTES)).isTrue();
+            FetchOptions impatient = cache.defaultOptions().withLockTimeout(Duration.ofMillis(200));
+            // the key is locked by someone else, yet warm hits answer at once
+            assertThat(cache.fetch("warm", mirror, impatient)).isEqualTo(mirror);
+            assertThat(cache.fetch("warm", impatient)).isEqualTo(cache.entryPath("warm"));
+            // a mirror that does not exist yet is work: it waits for the lock (and times out here)
+            assertThatThrownBy(() -> cache.fetch("warm", tmp.resolve("other/data.txt"), impatient))
+                    .isInstanceOf(CacheException.class)
+                    .hasMessageContaining("warm");
+            // so is a writable copy, and a refresh
+            assertThatThrownBy(() -> cache.fetch("warm", mirror, impatient.withWritableMirror()))
+                    .isInstanceOf(CacheException.class);
+            assertThatThrownBy(() -> cache.fetch("warm", mirror, impatient.withPolicy(FetchPolicy.ALWAYS)))
+                    .isInstanceOf(CacheException.class);
+        } finally {
+            done.countDown();
+            holder.join();
+        }
+        assertThat(fetches).hasValue(1);
+        assertThat(cache.fetch("warm", tmp.resolve("other/data.txt"))).hasContent("payload");
+        assertThat(fetches).hasValue(1);
+    }
+}
