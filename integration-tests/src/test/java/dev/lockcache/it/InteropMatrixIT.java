@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lockcache.lock.FileLocks;
 import dev.lockcache.lock.LockHandle;
 import dev.lockcache.lock.LockMode;
+import dev.lockcache.lock.testkit.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,7 +115,7 @@ class InteropMatrixIT {
         Path lock = dir.resolve(peer.name().toLowerCase() + "-" + providerName + ".lock");
 
         boolean peerBlocksUs;
-        try (ExternalProcess holder = ExternalProcess.start(holdCommand(peer, lock))) {
+        try (ChildJvm holder = ChildJvm.external(holdCommand(peer, lock))) {
             holder.expect("HELD");
             Optional<LockHandle> ours = locks.tryAcquire(lock, LockMode.EXCLUSIVE);
             peerBlocksUs = ours.isEmpty();
@@ -157,7 +158,7 @@ class InteropMatrixIT {
             return exit == 0;
         }
         String kind = peer == Peer.PYTHON_FLOCK ? "flock" : peer == Peer.PYTHON_LOCKF ? "lockf" : "ofd";
-        try (ExternalProcess attempt = ExternalProcess.start(python(kind, lock, "try"))) {
+        try (ChildJvm attempt = ChildJvm.external(python(kind, lock, "try"))) {
             String answer = attempt.expect("");
             assertThat(attempt.awaitExit())
                     .as("%s try; printed %s", peer, attempt.transcript())

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockcache.lock.spi.ProbeResult;
 import dev.lockcache.lock.spi.ProbeResult.Verdict;
+import dev.lockcache.lock.testkit.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,8 +69,8 @@ class LyingFilesystemProbeIT {
         try (Mount mount = Mount.of(dir, "lie")) {
             Path lock = mount.path().resolve("both.lock");
             List<String> hold = List.of(python.toString(), peer.toString(), "lockf", lock.toString(), "hold");
-            try (ExternalProcess first = ExternalProcess.start(hold);
-                    ExternalProcess second = ExternalProcess.start(hold)) {
+            try (ChildJvm first = ChildJvm.external(hold);
+                    ChildJvm second = ChildJvm.external(hold)) {
                 first.expect("HELD");
                 second.expect("HELD");
                 first.send("release");
@@ -113,9 +114,9 @@ class LyingFilesystemProbeIT {
     /** The scripted filesystem mounted on a fresh directory; unmounted and reaped on close. */
     private static final class Mount implements AutoCloseable {
         private final Path mountPoint;
-        private final ExternalProcess filesystem;
+        private final ChildJvm filesystem;
 
-        private Mount(Path mountPoint, ExternalProcess filesystem) {
+        private Mount(Path mountPoint, ChildJvm filesystem) {
             this.mountPoint = mountPoint;
             this.filesystem = filesystem;
         }
@@ -127,7 +128,7 @@ class LyingFilesystemProbeIT {
                     : Tools.script(dir, "lying_fs.py");
             Path backing = Files.createDirectories(dir.resolve(mode + "-backing"));
             Path mountPoint = Files.createDirectories(dir.resolve(mode + "-mnt"));
-            ExternalProcess filesystem = ExternalProcess.start(List.of(
+            ChildJvm filesystem = ChildJvm.external(List.of(
                     Tools.PYTHON.toString(), script.toString(), backing.toString(), mountPoint.toString(), mode));
             Mount mount = new Mount(mountPoint, filesystem);
             try {

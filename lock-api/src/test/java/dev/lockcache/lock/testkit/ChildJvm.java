@@ -11,14 +11,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A child JVM on this JVM's class path, talked to through its standard streams: the test sends lines and
- * waits for lines, so events are ordered by handshakes, never by sleeping. Always close it (it is killed and
- * reaped).
+ * A child JVM on this JVM's class path — or, through {@link #external}, any other child process (a shell tool, a
+ * Python peer) — talked to through its standard streams: the test sends lines and waits for lines, so events are
+ * ordered by handshakes, never by sleeping. Always close it (it is killed and reaped).
  */
 public final class ChildJvm implements AutoCloseable {
 
@@ -59,6 +60,15 @@ public final class ChildJvm implements AutoCloseable {
         return new ChildJvm(process);
     }
 
+    /**
+     * Starts any {@code command} (not a JVM of ours: {@code flock(1)}, a Python script...); its standard error is
+     * merged into what {@link #expect} reads.
+     */
+    public static ChildJvm external(List<String> command) throws IOException {
+        return new ChildJvm(
+                new ProcessBuilder(command).redirectErrorStream(true).start());
+    }
+
     /** Starts {@link LockChild} with the provider named {@code provider} and a command. */
     public static ChildJvm lockChild(String provider, String... command) throws IOException {
         String[] args = new String[command.length + 1];
@@ -80,6 +90,13 @@ public final class ChildJvm implements AutoCloseable {
      * @throws AssertionError if the child exits or the handshake takes longer than {@link #HANDSHAKE}
      */
     public String expect(String prefix) throws InterruptedException {
+        return expectUnlessExit(prefix)
+                .orElseThrow(() -> new AssertionError("child " + process.pid() + " exited (" + exitCode()
+                        + ") before printing '" + prefix + "'; printed " + transcript));
+    }
+
+    /** Like {@link #expect}, but empty if the child ends first. */
+    public Optional<String> expectUnlessExit(String prefix) throws InterruptedException {
         long deadline = System.nanoTime() + HANDSHAKE.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
@@ -89,11 +106,10 @@ public final class ChildJvm implements AutoCloseable {
                         + HANDSHAKE + "; alive=" + process.isAlive() + ", printed " + transcript);
             }
             if (line.equals(EOF)) {
-                throw new AssertionError("child " + process.pid() + " exited (" + exitCode() + ") before printing '"
-                        + prefix + "'; printed " + transcript);
+                return Optional.empty();
             }
             if (line.startsWith(prefix)) {
-                return line;
+                return Optional.of(line);
             }
         }
     }
