@@ -9,6 +9,7 @@ import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.OwnerRecord;
 import dev.lockcache.lock.testkit.ChildJvm;
+import dev.lockcache.lock.testkit.Immutable;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -225,7 +226,7 @@ class FcntlChannelsTest {
     void aReadOnlyFileCanBeLockedSharedButNotExclusive() throws Exception {
         Path path = dir.resolve("readonly.lock");
         Files.writeString(path, "");
-        assumeTrue(chattr("+i", path), "needs chattr +i (an immutable file cannot be written even by root)");
+        assumeTrue(Immutable.set(path), "needs chattr +i (an immutable file cannot be written even by root)");
         try {
             FcntlChannels channels = new FcntlChannels(4);
             try (FcntlChannels.Lease lease = channels.open(path)) {
@@ -239,7 +240,7 @@ class FcntlChannelsTest {
                         .hasMessageContaining("read-only");
             }
         } finally {
-            chattr("-i", path);
+            Immutable.clear(path);
         }
     }
 
@@ -291,17 +292,5 @@ class FcntlChannelsTest {
             Thread.onSpinWait();
         }
         throw new AssertionError("the waiter never blocked in FileChannel.lock");
-    }
-
-    private static boolean chattr(String flag, Path path) throws Exception {
-        try {
-            Process process = new ProcessBuilder("chattr", flag, path.toString())
-                    .redirectErrorStream(true)
-                    .start();
-            process.getInputStream().readAllBytes();
-            return process.waitFor() == 0;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

@@ -438,6 +438,25 @@ public abstract class LockProviderContractTest {
     }
 
     @Test
+    void aReadOnlyLockFileCanBeLockedSharedButExclusiveFailsClearly() throws Exception {
+        assumeTrue(shared(), "provider has no shared locks");
+        Path readOnly = Files.createDirectories(lock.getParent()).resolve("readonly.lock");
+        Files.writeString(readOnly, "");
+        assumeTrue(Immutable.set(readOnly), "needs chattr +i (root) or a non-root user");
+        try {
+            try (LockHandle handle = locks.acquire(readOnly, LockOptions.shared(Duration.ZERO))) {
+                assertThat(handle.mode()).isEqualTo(LockMode.SHARED);
+            }
+            assertThatThrownBy(() -> locks.acquire(readOnly, Duration.ZERO))
+                    .isInstanceOf(LockException.class)
+                    .hasMessageContaining(readOnly.getFileName().toString());
+        } finally {
+            Immutable.clear(readOnly);
+        }
+        assertThat(FileLocks.pathsInUse()).isZero();
+    }
+
+    @Test
     void anExclusiveWaiterWaitsForEverySharedHolder() throws Exception {
         assumeTrue(shared(), "provider has no shared locks");
         try (ChildJvm first = holder(LockMode.SHARED);

@@ -11,6 +11,7 @@ import dev.lockcache.lock.LockOptions;
 import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.LockTimeoutException;
 import dev.lockcache.lock.spi.ProbeResult;
+import dev.lockcache.lock.testkit.Immutable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -113,7 +114,7 @@ class ExclusiveCreateMultiProcessTest {
     @Test
     void aReadOnlyDirectoryFailsWithTheOperationAndPathAndLeavesNothing() throws Exception {
         Path readOnly = Files.createDirectory(dir.resolve("ro"));
-        assumeTrue(makeImmutable(readOnly, true), "needs chattr +i (root on ext4) or a non-root user");
+        assumeTrue(Immutable.set(readOnly), "needs chattr +i (root on ext4) or a non-root user");
         try {
             Path lock = readOnly.resolve("ro.lock");
             assertThatThrownBy(() -> locks.acquire(lock, Duration.ZERO))
@@ -126,7 +127,7 @@ class ExclusiveCreateMultiProcessTest {
             assertThat(probe.reason()).contains(readOnly.toString());
             assertThat(listing(readOnly)).isEmpty();
         } finally {
-            makeImmutable(readOnly, false);
+            Immutable.clear(readOnly);
         }
     }
 
@@ -142,17 +143,6 @@ class ExclusiveCreateMultiProcessTest {
             assertThat(child.awaitExit()).isZero();
         }
         assertThat(listing(dir)).isEmpty();
-    }
-
-    private static boolean makeImmutable(Path directory, boolean on) throws IOException, InterruptedException {
-        if (!"root".equals(System.getProperty("user.name"))) {
-            return directory.toFile().setWritable(!on, false);
-        }
-        Process chattr = new ProcessBuilder("chattr", on ? "+i" : "-i", directory.toString())
-                .redirectErrorStream(true)
-                .start();
-        chattr.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-        return chattr.waitFor() == 0;
     }
 
     private static List<String> listing(Path directory) throws IOException {

@@ -2,11 +2,9 @@ package dev.lockcache.lock.nio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lockcache.lock.FileLocks;
 import dev.lockcache.lock.LockHandle;
-import dev.lockcache.lock.LockIOException;
 import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.LockOptions;
 import dev.lockcache.lock.LockTimeoutException;
@@ -65,24 +63,6 @@ class FileChannelLockProviderTest {
             assertThat(childTry(path)).as("the file the path names now").isEqualTo("BUSY");
         }
         assertThat(childTry(path)).isEqualTo("ACQUIRED");
-    }
-
-    @Test
-    void aReadOnlyLockFileCanBeLockedSharedButExclusiveFailsClearly() throws Exception {
-        Path path = Files.writeString(dir.resolve("readonly.lock"), "");
-        assumeTrue(chattr("+i", path), "needs chattr +i (an immutable file cannot be written even by root)");
-        try {
-            FileLocks locks = FileLocks.using(new FileChannelLockProvider());
-            try (LockHandle shared = locks.acquire(path, LockOptions.shared(Duration.ZERO))) {
-                assertThat(shared.mode()).isEqualTo(LockMode.SHARED);
-            }
-            assertThatThrownBy(() -> locks.acquire(path, Duration.ZERO))
-                    .isInstanceOf(LockIOException.class)
-                    .hasMessageContaining(path.toString())
-                    .hasMessageContaining("read-only");
-        } finally {
-            chattr("-i", path);
-        }
     }
 
     @Test
@@ -183,17 +163,5 @@ class FileChannelLockProviderTest {
             Thread.onSpinWait();
         }
         throw new AssertionError("the waiter never blocked in FileChannel.lock");
-    }
-
-    static boolean chattr(String flag, Path path) throws Exception {
-        try {
-            Process process = new ProcessBuilder("chattr", flag, path.toString())
-                    .redirectErrorStream(true)
-                    .start();
-            process.getInputStream().readAllBytes();
-            return process.waitFor() == 0;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

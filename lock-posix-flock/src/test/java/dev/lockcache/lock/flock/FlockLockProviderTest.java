@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lockcache.lock.FileLocks;
 import dev.lockcache.lock.LockHandle;
-import dev.lockcache.lock.LockIOException;
 import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.LockOptions;
 import dev.lockcache.lock.LockOwner;
@@ -135,24 +134,6 @@ class FlockLockProviderTest {
     }
 
     @Test
-    void aReadOnlyLockFileCanBeLockedSharedButExclusiveFailsClearly() throws Exception {
-        Path path = Files.writeString(dir.resolve("readonly.lock"), "");
-        assumeTrue(chattr("+i", path), "needs chattr +i");
-        try {
-            FileLocks locks = FileLocks.using(new FlockLockProvider());
-            try (LockHandle shared = locks.acquire(path, LockOptions.shared(Duration.ZERO))) {
-                assertThat(shared.mode()).isEqualTo(LockMode.SHARED);
-            }
-            assertThatThrownBy(() -> locks.acquire(path, Duration.ZERO))
-                    .isInstanceOf(LockIOException.class)
-                    .hasMessageContaining(path.toString())
-                    .hasMessageContaining("read-only");
-        } finally {
-            chattr("-i", path);
-        }
-    }
-
-    @Test
     void anInterruptedWaiterHoldsNothingEvenAfterItsAbandonedKernelWaitCompletes() throws Exception {
         FlockLockProvider provider = new FlockLockProvider();
         FileLocks locks = FileLocks.using(provider);
@@ -268,18 +249,6 @@ class FlockLockProviderTest {
     private static long openDescriptors() throws IOException {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.count();
-        }
-    }
-
-    static boolean chattr(String flag, Path path) throws Exception {
-        try {
-            Process process = new ProcessBuilder("chattr", flag, path.toString())
-                    .redirectErrorStream(true)
-                    .start();
-            process.getInputStream().readAllBytes();
-            return process.waitFor() == 0;
-        } catch (IOException e) {
-            return false;
         }
     }
 }

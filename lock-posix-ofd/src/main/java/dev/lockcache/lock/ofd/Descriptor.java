@@ -15,11 +15,25 @@ import java.nio.file.attribute.BasicFileAttributes;
  * @param fd the descriptor, owned by whoever holds this record
  * @param fileKey the opened file's identity as the JDK reports it ({@code (dev=…,ino=…)})
  */
-record Descriptor(Path path, int fd, Object fileKey) {
+record Descriptor(Path path, int fd, Object fileKey, boolean writable) {
 
-    /** Opens {@code path} (creating it) and records which file that was. */
+    /**
+     * Opens {@code path} (creating it) and records which file that was. A file this process may not write
+     * (permissions, an immutable file, a read-only mount) is opened read-only instead: shared locks work on it,
+     * exclusive ones are refused with a clear error by the provider.
+     */
     static Descriptor open(Path path) throws IOException {
-        int fd = OfdSyscalls.open(path);
+        int fd;
+        boolean writable = true;
+        try {
+            fd = OfdSyscalls.open(path);
+        } catch (IOException e) {
+            if (!OfdSyscalls.notWritable(e) || !Files.isRegularFile(path)) {
+                throw e;
+            }
+            fd = OfdSyscalls.openReadOnly(path);
+            writable = false;
+        }
         try {
             // stat of the /proc link reaches the open file itself, even if the path was replaced meanwhile
             Object key = Files.readAttributes(Path.of("/proc/self/fd/" + fd), BasicFileAttributes.class)
@@ -27,9 +41,9 @@ record Descriptor(Path path, int fd, Object fileKey) {
             if (key == null) {
                 throw new IOException("cannot tell the identity of lock file " + path + " (no file key)");
             }
-            return new Descriptor(path, fd, key);
+            return new Descriptor(path, fd, key, writable);
         } catch (IOException | RuntimeException e) {
-            new Descriptor(path, fd, "unknown").close();
+            new Descriptor(path, fd, "unknown", writable).close();
             throw e;
         }
     }

@@ -208,6 +208,7 @@ public final class OfdLockProvider implements LockProvider {
             }
             boolean locked;
             try {
+                requireWritableFor(descriptor, request.mode());
                 locked = OfdSyscalls.tryLock(descriptor.fd(), type, path);
             } catch (IOException | RuntimeException e) {
                 descriptor.close();
@@ -228,6 +229,16 @@ public final class OfdLockProvider implements LockProvider {
         }
         throw new IOException("lock file " + path + " was removed or replaced " + MAX_REPLACED_RETRIES
                 + " times in a row while locking; stop whatever deletes it (lock files must be kept)");
+    }
+
+    private static void requireWritableFor(Descriptor descriptor, LockMode mode) throws IOException {
+        if (mode == LockMode.EXCLUSIVE && !descriptor.writable()) {
+            throw new java.nio.file.AccessDeniedException(
+                    descriptor.path().toString(),
+                    null,
+                    "the lock file is read-only for this process: an exclusive OFD lock needs write access"
+                            + " (shared locks work); fix its permissions or lock it shared");
+        }
     }
 
     @Override

@@ -26,14 +26,17 @@ final class OfdSyscalls {
     static final short F_UNLCK = 2;
     static final short SEEK_SET = 0;
     // <asm-generic/fcntl.h>, as used by x86_64, aarch64 and riscv64.
+    static final int O_RDONLY = 0;
     static final int O_RDWR = 02;
     static final int O_CREAT = 0100;
     static final int O_CLOEXEC = 02000000;
     // <asm-generic/errno*.h>
+    static final int EPERM = 1;
     static final int EINTR = 4;
     static final int EAGAIN = 11;
     static final int EACCES = 13;
     static final int EINVAL = 22;
+    static final int EROFS = 30;
     static final int ENOLCK = 37;
     static final int EOPNOTSUPP = 95;
 
@@ -114,6 +117,26 @@ final class OfdSyscalls {
                 }
             }
         }
+    }
+
+    /** Opens an existing {@code path} read-only, close-on-exec: enough for shared (read) locks. */
+    static int openReadOnly(Path path) throws IOException {
+        requireLoaded();
+        while (true) {
+            try {
+                return CLibrary.open(path.toString(), O_RDONLY | O_CLOEXEC, 0);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != EINTR) {
+                    throw failure("open lock file read-only", path, e, "check the permissions of the lock file");
+                }
+            }
+        }
+    }
+
+    /** Whether a failed open was refused for lack of write permission (the file may still be readable). */
+    static boolean notWritable(IOException e) {
+        return e instanceof OfdCallException call
+                && (call.errno() == EACCES || call.errno() == EPERM || call.errno() == EROFS);
     }
 
     /** Closes {@code fd}, ignoring errors: by then nothing depends on it (OFD locks die with the description). */
