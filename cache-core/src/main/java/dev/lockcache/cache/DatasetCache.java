@@ -133,6 +133,17 @@ public final class DatasetCache {
         if (options == null) {
             throw new IllegalArgumentException("fetch options must not be null; use defaultOptions()");
         }
+        CacheEvents.Fetch event = new CacheEvents.Fetch();
+        event.begin();
+        try {
+            return fetchRecorded(key, requested, options, event);
+        } catch (RuntimeException e) {
+            event.end(key, options.policy(), null, "failed: " + e.getClass().getSimpleName());
+            throw e;
+        }
+    }
+
+    private Path fetchRecorded(String key, Optional<Path> requested, FetchOptions options, CacheEvents.Fetch event) {
         DatasetSpec spec = registry.require(key);
         Optional<Path> target = requested.map(p -> p.toAbsolutePath().normalize());
         if (target.isPresent() && Files.isDirectory(target.get())) {
@@ -146,6 +157,7 @@ public final class DatasetCache {
         Ready r = ready();
         Optional<Path> warm = pipeline.warmHit(r.layout(), spec, target, options);
         if (warm.isPresent()) {
+            event.end(key, options.policy(), warm.get(), "hit");
             return warm.get();
         }
         Path entry = r.layout().entryFile(spec);
@@ -156,7 +168,10 @@ public final class DatasetCache {
         Path lockFile = r.layout().lockFile(key);
         LockOptions lockOptions = LockOptions.exclusive(options.lockTimeout()).withOperation("fetch " + key);
         try (LockHandle lock = r.locks().acquire(lockFile, lockOptions)) {
-            return pipeline.fetchLocked(r.layout(), spec, target, options, noted, lock.provider(), lock.fencingToken());
+            Path result = pipeline.fetchLocked(
+                    r.layout(), spec, target, options, noted, lock.provider(), lock.fencingToken());
+            event.end(key, options.policy(), result, "locked");
+            return result;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CacheFetchException(

@@ -111,6 +111,7 @@ final class FilesystemLockStrategy implements LockStrategy {
                 mount.mountPoint(),
                 verdict.providerName(),
                 verdict.reason());
+        CacheEvents.verdict(verdict);
         return verdict;
     }
 

@@ -79,6 +79,7 @@ final class LockBreaker {
             switch (outcome.kind()) {
                 case REMOVED -> {
                     LOG.warn("broke stale lock {} held by {}: {}", lockPath, judged.describe(), proof);
+                    StaleLockBrokenEvent.commit(lockPath, judged.describe(), proof);
                     judge.forget(lockPath);
                     return true;
                 }

@@ -1,0 +1,88 @@
+package dev.lockcache.cache;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/**
+ * JDK Flight Recorder events of the cache, off unless a recording enables them: {@code dev.lockcache.Fetch} (one
+ * per call; its duration is the call's) and {@code dev.lockcache.StrategyVerdict} (once per mount).
+ */
+final class CacheEvents {
+
+    private CacheEvents() {}
+
+    @Name("dev.lockcache.Fetch")
+    @Label("Dataset Fetch")
+    @Category("lockcache")
+    @Description("One DatasetCache.fetch call: key, bytes returned, and how it ended")
+    @StackTrace(false)
+    static final class Fetch extends Event {
+        @Label("Key")
+        String key;
+
+        @Label("Policy")
+        String policy;
+
+        @Label("Bytes")
+        @DataAmount
+        long bytes;
+
+        @Label("Outcome")
+        @Description("hit (answered without the lock), locked (answered under the key's lock) or failed: reason")
+        String outcome;
+
+        /** Fills and commits the event if a recording wants it; {@code result} may be null on failure. */
+        void end(String fetchedKey, FetchPolicy fetchPolicy, Path result, String how) {
+            if (!shouldCommit()) {
+                return;
+            }
+            key = fetchedKey;
+            policy = fetchPolicy.name();
+            outcome = how;
+            try {
+                bytes = result == null ? 0 : Files.size(result);
+            } catch (IOException e) {
+                bytes = 0;
+            }
+            commit();
+        }
+    }
+
+    @Name("dev.lockcache.StrategyVerdict")
+    @Label("Lock Strategy Verdict")
+    @Category("lockcache")
+    @Description("The lock provider chosen for a directory's mount, and why")
+    @StackTrace(false)
+    static final class Verdict extends Event {
+        @Label("Directory")
+        String directory;
+
+        @Label("File System Type")
+        String fileSystemType;
+
+        @Label("Provider")
+        String provider;
+
+        @Label("Reason")
+        String reason;
+    }
+
+    static void verdict(StrategyVerdict verdict) {
+        Verdict event = new Verdict();
+        if (event.shouldCommit()) {
+            event.directory = verdict.directory().toString();
+            event.fileSystemType = verdict.fileSystemType();
+            event.provider = verdict.providerName();
+            event.reason = verdict.reason();
+            event.commit();
+        }
+    }
+}
