@@ -2,16 +2,19 @@ package dev.lockcache.lock;
 
 import jdk.jfr.Category;
 import jdk.jfr.Description;
+import jdk.jfr.Enabled;
 import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
 import jdk.jfr.Timespan;
 
 /**
- * JDK Flight Recorder events for lock traffic, off unless a recording enables them ({@code
- * dev.lockcache.LockAcquired}, {@code dev.lockcache.LockReleased}). The event's own duration is the time spent
- * waiting (acquired) or holding (released).
+ * JDK Flight Recorder events for lock traffic. Locks can be taken millions of times a second, so an ordinary
+ * recording keeps only what matters: {@code dev.lockcache.LockAcquired} (its duration is the wait) is recorded
+ * for waits of 10 ms or more, and {@code dev.lockcache.LockReleased} (with the time held) only when a recording
+ * enables it. Without a recording each costs a {@code shouldCommit} check.
  */
 final class LockEvents {
 
@@ -22,6 +25,7 @@ final class LockEvents {
     @Category("lockcache")
     @Description("A lock was granted; the duration is the time the caller waited")
     @StackTrace(false)
+    @Threshold("10 ms")
     static final class Acquired extends Event {
         @Label("Path")
         String path;
@@ -41,6 +45,7 @@ final class LockEvents {
     @Category("lockcache")
     @Description("A handle was closed; held is how long it was held")
     @StackTrace(false)
+    @Enabled(false)
     static final class Released extends Event {
         @Label("Path")
         String path;
