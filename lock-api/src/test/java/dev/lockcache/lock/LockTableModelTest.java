@@ -82,8 +82,7 @@ class LockTableModelTest {
 
     @Test
     void randomSchedulesKeepTheInvariants() {
-        qt().withExamples(300)
-                .forAll(
+        qt().forAll(
                         lists().of(integers().between(0, 999)).ofSizeBetween(1, 30),
                         lists().of(integers().between(0, 999)).ofSizeBetween(1, 30),
                         lists().of(integers().between(0, 999)).ofSizeBetween(1, 30))
