@@ -219,16 +219,22 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
     public Optional<HeldLock> tryLock(LockRequest request) throws IOException {
         Path path = request.path();
         for (int round = 0; ; round++) {
-            Optional<ExclusiveHold> hold = publisher.tryPublish(path, request.operation());
-            if (hold.isPresent()) {
-                judge.forget(path);
-                Heartbeats.start(hold.get(), heartbeatPeriod);
-                return Optional.of(hold.get());
+            // A waiter polling a lock it saw held looks before it publishes: writing, linking and deleting a
+            // temporary record on every poll is what made a blocked waiter costly.
+            Optional<RecordSnapshot> seenHeld =
+                    round == 0 && judge.observing(path) ? RecordSnapshot.read(path) : Optional.empty();
+            if (seenHeld.isEmpty()) {
+                Optional<ExclusiveHold> hold = publisher.tryPublish(path, request.operation());
+                if (hold.isPresent()) {
+                    judge.forget(path);
+                    Heartbeats.start(hold.get(), heartbeatPeriod);
+                    return Optional.of(hold.get());
+                }
             }
             if (strict || round > 0) {
                 return Optional.empty();
             }
-            Optional<RecordSnapshot> current = RecordSnapshot.read(path);
+            Optional<RecordSnapshot> current = seenHeld.isPresent() ? seenHeld : RecordSnapshot.read(path);
             if (current.isEmpty()) {
                 continue; // released meanwhile: one more try
             }

@@ -37,6 +37,15 @@ final class StaleHolderJudge {
         }
     };
 
+    private final Map<String, ProcessHandle> liveHolders = new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, ProcessHandle> eldest) {
+            return size() > 256;
+        }
+    };
+
     private record Observation(RecordSnapshot state, long firstSeenNanos) {}
 
     StaleHolderJudge(Duration lease, Ticker ticker) {
@@ -46,7 +55,7 @@ final class StaleHolderJudge {
 
     /** The proof that the holder seen in {@code current} at {@code path} is stale, if there is one. */
     Optional<String> proofOfStaleness(Path path, RecordSnapshot current) {
-        Optional<String> processProof = current.record().flatMap(StaleHolderJudge::processProof);
+        Optional<String> processProof = current.record().flatMap(this::cachedProcessProof);
         return processProof.isPresent() ? processProof : leaseProof(path, current);
     }
 
@@ -69,11 +78,53 @@ final class StaleHolderJudge {
         }
     }
 
+    /** Whether a holder of {@code path} was seen recently (a waiter is polling it). */
+    boolean observing(Path path) {
+        synchronized (observations) {
+            return observations.containsKey(path);
+        }
+    }
+
     /** Drops what was observed at {@code path} (it was acquired or broken). */
     void forget(Path path) {
         synchronized (observations) {
             observations.remove(path);
         }
+    }
+
+    /**
+     * {@link #processProof}, but a holder process already verified (pid and start time) is only asked whether it
+     * is still alive: reading a process's start time costs several /proc reads, and a waiter polls many times a
+     * second. The JDK's handle compares the start time itself on {@link ProcessHandle#isAlive()}, so a pid that
+     * dies and is reused is still seen as gone.
+     */
+    private Optional<String> cachedProcessProof(OwnerRecord record) {
+        if (!record.isThisHost() || record.processStartMillis() < 0) {
+            return processProof(record);
+        }
+        ProcessHandle verified;
+        synchronized (liveHolders) {
+            verified = liveHolders.get(record.pid() + "@" + record.processStartMillis());
+        }
+        if (verified != null) {
+            return verified.isAlive()
+                    ? Optional.empty()
+                    : Optional.of("its process " + record.pid() + " on this host is gone");
+        }
+        Optional<String> proof = processProof(record);
+        if (proof.isEmpty()) {
+            ProcessHandle.of(record.pid())
+                    .filter(handle -> handle.info()
+                            .startInstant()
+                            .map(start -> start.toEpochMilli() == record.processStartMillis())
+                            .orElse(false))
+                    .ifPresent(handle -> {
+                        synchronized (liveHolders) {
+                            liveHolders.put(record.pid() + "@" + record.processStartMillis(), handle);
+                        }
+                    });
+        }
+        return proof;
     }
 
     /** The same-host proof that {@code record}'s process is gone, if there is one. */
