@@ -64,6 +64,9 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
     /** The provider's name. */
     public static final String NAME = "exclusive-create";
 
+    /** How often a waiter on a local filesystem re-checks a holder it is not woken for (to judge staleness). */
+    static final Duration LOCAL_POLL = Duration.ofMillis(250);
+
     /**
      * System property: the lease as an ISO-8601 duration ({@code PT30S}); default {@link #DEFAULT_LEASE}. The
      * heartbeat period is a third of it.
@@ -248,7 +251,14 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
     @Override
     public Optional<HeldLock> awaitLock(LockRequest request, long pollNanos, long remainingNanos)
             throws InterruptedException {
-        DirectoryWatchers.SHARED.awaitRemoval(request.path(), Math.min(pollNanos, remainingNanos));
+        long wait = Math.min(pollNanos, remainingNanos);
+        if (publisher.isLocal(request.path().getParent())) {
+            // On a local filesystem the directory watch reports every release, so polls are only needed to judge
+            // staleness: poll at a slow pace instead of the caller's backoff (a blocked waiter then costs a few
+            // ms of CPU a second, not tens). Network filesystems report no remote release: keep the backoff.
+            wait = Math.min(remainingNanos, Math.max(pollNanos, LOCAL_POLL.toNanos()));
+        }
+        DirectoryWatchers.SHARED.awaitRemoval(request.path(), wait);
         return Optional.empty();
     }
 

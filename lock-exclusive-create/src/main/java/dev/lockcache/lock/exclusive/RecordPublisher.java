@@ -41,6 +41,12 @@ final class RecordPublisher {
     private final Linking linking;
     private final GenerationFile generations = new GenerationFile();
     private final FileStoreKinds stores = new FileStoreKinds();
+
+    /** Whether {@code directory} is on a local filesystem (whose directory events report every release). */
+    boolean isLocal(Path directory) {
+        return stores.isLocal(directory);
+    }
+
     private final boolean alwaysForce;
     private final Set<Path> withoutLinks = ConcurrentHashMap.newKeySet();
 
