@@ -280,7 +280,7 @@ public final class BenchMain {
 
     private LatencySummary handoffOf(String contender, boolean polled) throws IOException, InterruptedException {
         int rounds = polled ? profile.polledHandoffRounds : profile.handoffRounds;
-        int discard = polled ? Math.max(2, profile.discardRounds / 5) : profile.discardRounds;
+        int discard = polled ? Math.max(2, profile.polledHandoffRounds / 8) : profile.discardRounds;
         progress("hand-off " + contender + " (" + rounds + " rounds)");
         long jitter = polled ? SeedPolledLock.SEED_RETRY_MILLIS * 1_000_000 : 0;
         LatencySummary s = harness.handoff(contender, rounds, Profile.HOLD_NANOS, jitter, discard);

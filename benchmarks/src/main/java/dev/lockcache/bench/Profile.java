@@ -7,8 +7,8 @@ import java.time.Duration;
  * for ratios; {@code FULL} gives tighter tails (more hand-off rounds, longer contention and waiting windows).
  */
 enum Profile {
-    QUICK(1, 2, 1, 2, 1, 300, 30, 20, Duration.ofSeconds(3), Duration.ofSeconds(5), 3 * 4096),
-    FULL(2, 3, 2, 5, 2, 3_000, 200, 50, Duration.ofSeconds(10), Duration.ofSeconds(10), 3 * 4096);
+    QUICK(1, 2, 1, 2, 1, 2_000, 30, 1_500, Duration.ofSeconds(3), Duration.ofSeconds(5), 3 * 4096),
+    FULL(2, 3, 2, 5, 2, 6_000, 200, 2_000, Duration.ofSeconds(10), Duration.ofSeconds(10), 3 * 4096);
 
     final int forks;
     final int warmupIterations;
