@@ -10,6 +10,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -212,8 +213,7 @@ public final class FileLocks {
     /** Turns caller paths into real lock-file paths, creating parents; remembers recent answers. */
     static final class LockPaths {
         private static final int MAX_REMEMBERED = 4096;
-        private final java.util.concurrent.ConcurrentHashMap<Path, Path> remembered =
-                new java.util.concurrent.ConcurrentHashMap<>();
+        private final ConcurrentHashMap<Path, Path> remembered = new ConcurrentHashMap<>();
 
         Path resolve(Path path) {
             if (path == null) {
