@@ -69,6 +69,24 @@ final class Cli implements AutoCloseable {
         return start(workDir, Map.of(), args);
     }
 
+    /**
+     * Starts {@code lockcache run --lock LOCK [options] -- sh -c "echo held; read line"} and returns once it
+     * holds the lock: a holder that releases when a line is sent (or its stdin closes).
+     */
+    static Cli holder(Path workDir, Path lock, String... options) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("run", "--lock", lock.toString()));
+        Collections.addAll(args, options);
+        args.addAll(List.of("--", "sh", "-c", "echo held; read line"));
+        Cli cli = start(workDir, args.toArray(String[]::new));
+        try {
+            cli.expect("held");
+            return cli;
+        } catch (InterruptedException | RuntimeException | Error e) {
+            cli.close();
+            throw e;
+        }
+    }
+
     /** Runs {@code lockcache args...} to the end with an empty stdin. */
     static Result run(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
         try (Cli cli = start(workDir, env, args)) {

@@ -33,9 +33,7 @@ class GcCommandTest {
         Path busyTemp = Files.writeString(root.resolve("entries/busy/.busy.bin.fedcba9876543210.part"), "in progress");
         Path busyLock = root.resolve("locks/busy.lock");
 
-        try (Cli fetcher =
-                Cli.start(dir, "run", "--lock", busyLock.toString(), "--", "sh", "-c", "echo held; read line")) {
-            fetcher.expect("held");
+        try (Cli fetcher = Cli.holder(dir, busyLock)) {
 
             Cli.Result young = Cli.run(dir, "gc", "--cache", cache.toString(), "--json");
             assertThat(JsonOutput.parse(young).get("removed"))

@@ -24,18 +24,7 @@ class InspectCommandTest {
     @Test
     void showsTheLiveHolderThenTheLastOne() throws Exception {
         Path lock = dir.resolve("job.lock");
-        try (Cli holder = Cli.start(
-                dir,
-                "run",
-                "--lock",
-                lock.toString(),
-                "--provider",
-                "flock",
-                "--",
-                "sh",
-                "-c",
-                "echo held; read line")) {
-            holder.expect("held");
+        try (Cli holder = Cli.holder(dir, lock, "--provider", "flock")) {
             Cli.Result held = Cli.run(dir, "inspect", "--json", lock.toString());
             assertThat(held.exit()).as(held.toString()).isZero();
             JsonNode report = JsonOutput.parse(held);

@@ -57,8 +57,7 @@ class RunCommandTest {
     @Test
     void aTimedWaitGivesUpNotBeforeItsTimeout() throws Exception {
         Path lock = dir.resolve("timed.lock");
-        try (Cli holder = Cli.start(dir, "run", "--lock", lock.toString(), "--", "sh", "-c", "echo held; read line")) {
-            holder.expect("held");
+        try (Cli holder = Cli.holder(dir, lock)) {
             long start = System.nanoTime();
             Cli.Result refused = Cli.run(dir, "run", "--timeout", "700ms", "--lock", lock.toString(), "--", "true");
             long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -135,18 +134,7 @@ class RunCommandTest {
         Path lock = dir.resolve("interop.lock");
 
         // lockcache holds: flock(1) -n is refused (its conflict status is 1), then succeeds after release
-        try (Cli holder = Cli.start(
-                dir,
-                "run",
-                "--lock",
-                lock.toString(),
-                "--provider",
-                "flock",
-                "--",
-                "sh",
-                "-c",
-                "echo held; read line")) {
-            holder.expect("held");
+        try (Cli holder = Cli.holder(dir, lock, "--provider", "flock")) {
             assertThat(flockUtility("-n", lock.toString(), "true")).isEqualTo(1);
             holder.send("release");
             assertThat(holder.awaitResult().exit()).isZero();
