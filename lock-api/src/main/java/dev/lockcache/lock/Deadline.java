@@ -1,32 +1,69 @@
 package dev.lockcache.lock;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Supplier;
 
-/** A point on a {@link Ticker}'s time line, or none at all for "wait forever". */
+/**
+ * A point on a {@link Ticker}'s time line, or none at all for "wait forever", and the schedule of the
+ * acquisition's {@link WaitNotices}. One per acquisition, used by its waiting thread only.
+ */
 final class Deadline {
     private final Ticker ticker;
     private final long start;
     private final long deadline;
     private final boolean forever;
+    private final WaitNotices notices;
+    private long nextNotice;
 
-    private Deadline(Ticker ticker, long start, long deadline, boolean forever) {
+    private Deadline(Ticker ticker, long start, long deadline, boolean forever, WaitNotices notices) {
         this.ticker = ticker;
         this.start = start;
         this.deadline = deadline;
         this.forever = forever;
+        this.notices = notices;
+        this.nextNotice = notices.enabled() ? start + saturatedNanos(notices.first()) : Long.MAX_VALUE;
     }
 
     static Deadline after(Ticker ticker, LockOptions options) {
         long now = ticker.read();
         if (options.waitsForever()) {
-            return new Deadline(ticker, now, Long.MAX_VALUE, true);
+            return new Deadline(ticker, now, Long.MAX_VALUE, true, options.waitNotices());
         }
         long nanos = saturatedNanos(options.timeout());
         long end = now + nanos;
         if (((now ^ end) & (nanos ^ end)) < 0) { // overflow
-            return new Deadline(ticker, now, Long.MAX_VALUE, true);
+            return new Deadline(ticker, now, Long.MAX_VALUE, true, options.waitNotices());
         }
-        return new Deadline(ticker, now, end, false);
+        return new Deadline(ticker, now, end, false, options.waitNotices());
+    }
+
+    /**
+     * How long the waiter may block before it must come back: the time left, or less when a wait notice falls
+     * due first. {@code <= 0} once the deadline passed.
+     */
+    long blockNanos() {
+        long remaining = remainingNanos();
+        if (nextNotice == Long.MAX_VALUE || remaining <= 0) {
+            return remaining;
+        }
+        return Math.min(remaining, Math.max(1, nextNotice - ticker.read()));
+    }
+
+    /** Tells the listener if a notice is due, reading the holder only then. */
+    void noticeIfDue(Path path, Supplier<LockOwner> holder) {
+        if (nextNotice == Long.MAX_VALUE) {
+            return;
+        }
+        long now = ticker.read();
+        if (now - nextNotice < 0) {
+            return;
+        }
+        nextNotice = now + saturatedNanos(notices.every());
+        if (nextNotice < now) {
+            nextNotice = Long.MAX_VALUE;
+        }
+        notices.listener().stillWaiting(path, Duration.ofNanos(now - start), holder.get());
     }
 
     /** Nanoseconds left, {@code <= 0} once passed; {@link Long#MAX_VALUE} when waiting forever. */

@@ -10,6 +10,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -178,6 +179,24 @@ public final class FileLocks {
         @Override
         public long fencingToken() {
             return grant.fencingToken();
+        }
+
+        @Override
+        public OptionalInt inheritableDescriptor() {
+            return open.get() ? grant.held().inheritableDescriptor() : OptionalInt.empty();
+        }
+
+        @Override
+        public void onLost(LockLossListener listener) {
+            if (listener == null) {
+                throw new IllegalArgumentException("loss listener must not be null");
+            }
+            grant.held().onLost(reason -> listener.lockLost(this, reason));
+        }
+
+        @Override
+        public Optional<String> lost() {
+            return grant.held().lost();
         }
 
         @Override

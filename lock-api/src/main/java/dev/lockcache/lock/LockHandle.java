@@ -1,6 +1,8 @@
 package dev.lockcache.lock;
 
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * One successful acquisition. Close it exactly when the critical section ends, normally with
@@ -27,6 +29,24 @@ public interface LockHandle extends AutoCloseable {
      * mechanism allows): a writer can refuse work stamped with an older one.
      */
     long fencingToken();
+
+    /**
+     * The OS descriptor whose open file description carries the lock, for mechanisms whose lock belongs to it
+     * ({@code flock}, {@code ofd}): a child process that inherits it keeps the lock alive after this JVM dies.
+     * Empty for mechanisms whose lock cannot outlive the process (classic {@code fcntl}, exclusive-create,
+     * ZooKeeper). Valid while the handle is open; never close it.
+     */
+    OptionalInt inheritableDescriptor();
+
+    /**
+     * Registers {@code listener}, told once when the mechanism finds the lock taken away while this handle is
+     * open (see {@link LockLossListener}); told at once, in this thread, if that is already known. Mechanisms
+     * that cannot lose a held lock (kernel locks) never call it.
+     */
+    void onLost(LockLossListener listener);
+
+    /** Why the lock was lost, if the mechanism has found out that it was. */
+    Optional<String> lost();
 
     /** Whether this handle has not been closed yet. */
     boolean isOpen();

@@ -13,8 +13,9 @@ import java.time.Duration;
  * @param timeout how long to wait at most; {@link #FOREVER} for no limit
  * @param backoff pauses between polls, for mechanisms that poll
  * @param operation a short label that the owner record shows (what the holder is doing); may be empty
+ * @param waitNotices who is told while the acquisition waits, and when; {@link WaitNotices#NONE} by default
  */
-public record LockOptions(LockMode mode, Duration timeout, Backoff backoff, String operation) {
+public record LockOptions(LockMode mode, Duration timeout, Backoff backoff, String operation, WaitNotices waitNotices) {
 
     /** The timeout meaning "no limit"; use {@link #waitForever()} rather than comparing. */
     public static final Duration FOREVER = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
@@ -43,7 +44,15 @@ public record LockOptions(LockMode mode, Duration timeout, Backoff backoff, Stri
         if (operation == null) {
             throw new IllegalArgumentException("operation label must not be null; use \"\"");
         }
+        if (waitNotices == null) {
+            throw new IllegalArgumentException("wait notices must not be null; use WaitNotices.NONE");
+        }
         operation = sanitize(operation);
+    }
+
+    /** Options without wait notices. */
+    public LockOptions(LockMode mode, Duration timeout, Backoff backoff, String operation) {
+        this(mode, timeout, backoff, operation, WaitNotices.NONE);
     }
 
     /** Exclusive, waiting up to {@link #DEFAULT_TIMEOUT}. */
@@ -67,11 +76,11 @@ public record LockOptions(LockMode mode, Duration timeout, Backoff backoff, Stri
     }
 
     public LockOptions withMode(LockMode newMode) {
-        return new LockOptions(newMode, timeout, backoff, operation);
+        return new LockOptions(newMode, timeout, backoff, operation, waitNotices);
     }
 
     public LockOptions withTimeout(Duration newTimeout) {
-        return new LockOptions(mode, newTimeout, backoff, operation);
+        return new LockOptions(mode, newTimeout, backoff, operation, waitNotices);
     }
 
     /** The same options with no time limit. */
@@ -85,11 +94,24 @@ public record LockOptions(LockMode mode, Duration timeout, Backoff backoff, Stri
     }
 
     public LockOptions withBackoff(Backoff newBackoff) {
-        return new LockOptions(mode, timeout, newBackoff, operation);
+        return new LockOptions(mode, timeout, newBackoff, operation, waitNotices);
     }
 
     public LockOptions withOperation(String newOperation) {
-        return new LockOptions(mode, timeout, backoff, newOperation);
+        return new LockOptions(mode, timeout, backoff, newOperation, waitNotices);
+    }
+
+    /**
+     * The same options, telling {@code listener} how long the acquisition has waited and who holds the lock,
+     * after {@link WaitNotices#DEFAULT_FIRST} and then every {@link WaitNotices#DEFAULT_EVERY}.
+     */
+    public LockOptions withWaitListener(WaitListener listener) {
+        return withWaitNotices(new WaitNotices(WaitNotices.DEFAULT_FIRST, WaitNotices.DEFAULT_EVERY, listener));
+    }
+
+    /** The same options with {@code notices} while waiting. */
+    public LockOptions withWaitNotices(WaitNotices notices) {
+        return new LockOptions(mode, timeout, backoff, operation, notices);
     }
 
     /** Whether these options wait without limit. */

@@ -26,13 +26,32 @@ public final class LockProviders {
 
     private LockProviders() {}
 
-    /** Every provider on the class path, in discovery order, keyed by name. */
+    /**
+     * Every provider on the class path, in discovery order, keyed by name: built once per JVM and shared by
+     * every caller (so each provider's descriptor cache and threads exist once). These instances belong to the
+     * JVM: do not close them. A caller that wants instances of its own uses {@link #load(ClassLoader)} and
+     * closes them.
+     */
     public static Map<String, LockProvider> installed() {
-        return installed(LockProviders.class.getClassLoader());
+        return JvmProviders.MAP;
     }
 
-    /** Every provider visible to {@code loader}, keyed by name. */
+    /** The JVM-wide providers, built on first use. */
+    private static final class JvmProviders {
+        static final Map<String, LockProvider> MAP =
+                java.util.Collections.unmodifiableMap(load(LockProviders.class.getClassLoader()));
+    }
+
+    /** Every provider visible to {@code loader}, keyed by name (same as {@link #load}). */
     public static Map<String, LockProvider> installed(ClassLoader loader) {
+        return load(loader);
+    }
+
+    /**
+     * New instances of every provider visible to {@code loader}, keyed by name; the caller owns them and
+     * closes them when done.
+     */
+    public static Map<String, LockProvider> load(ClassLoader loader) {
         Map<String, LockProvider> found = new LinkedHashMap<>();
         for (LockProvider provider : ServiceLoader.load(LockProvider.class, loader)) {
             LockProvider previous = found.putIfAbsent(provider.name(), provider);
@@ -106,7 +125,7 @@ public final class LockProviders {
         }
         List<LockProvider> available = new ArrayList<>();
         for (LockProvider provider : providers.values()) {
-            if (provider.availability().available()) {
+            if (!provider.optIn() && provider.availability().available()) {
                 available.add(provider);
             }
         }

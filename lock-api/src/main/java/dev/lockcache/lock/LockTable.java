@@ -86,6 +86,11 @@ final class LockTable {
             return os.fencingToken();
         }
 
+        /** The provider's record of the OS lock behind this grant. */
+        HeldLock held() {
+            return os;
+        }
+
         String providerName() {
             return provider.name();
         }
@@ -184,11 +189,13 @@ final class LockTable {
                 exclusiveWaiters++;
             }
             try {
-                if (deadline.isForever()) {
+                long block = deadline.blockNanos();
+                if (block == Long.MAX_VALUE) {
                     changed.await();
                 } else {
-                    changed.awaitNanos(remaining);
+                    changed.awaitNanos(block);
                 }
+                deadline.noticeIfDue(path, () -> provider.readOwner(path));
             } finally {
                 if (mode == LockMode.EXCLUSIVE) {
                     exclusiveWaiters--;

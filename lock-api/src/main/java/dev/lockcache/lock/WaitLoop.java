@@ -35,15 +35,17 @@ final class WaitLoop {
             if (remaining <= 0) {
                 throw new LockTimeoutException(request.path(), deadline.elapsed(), provider.readOwner(request.path()));
             }
-            long pause = Math.min(backoff.delayNanos(attempt, ThreadLocalRandom.current()), remaining);
+            long block = deadline.blockNanos();
+            long pause = Math.min(backoff.delayNanos(attempt, ThreadLocalRandom.current()), block);
             try {
-                held = provider.awaitLock(request, pause, remaining);
+                held = provider.awaitLock(request, pause, block);
             } catch (IOException e) {
                 throw new LockIOException("wait", request.path(), e);
             }
             if (held.isPresent()) {
                 return held.get();
             }
+            deadline.noticeIfDue(request.path(), () -> provider.readOwner(request.path()));
         }
     }
 

@@ -2,6 +2,9 @@ package dev.lockcache.lock.spi;
 
 import dev.lockcache.lock.LockMode;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.Consumer;
 
 /**
  * A provider's record of one lock it took: whatever it needs to release it (descriptor, channel, token),
@@ -23,4 +26,24 @@ public interface HeldLock {
      * process would make writers that compare tokens refuse its work forever.
      */
     long fencingToken();
+
+    /**
+     * The descriptor whose open file description carries the lock, for mechanisms whose lock belongs to it
+     * (so that a child process can inherit it); empty by default.
+     */
+    default OptionalInt inheritableDescriptor() {
+        return OptionalInt.empty();
+    }
+
+    /**
+     * Subscribes {@code listener} to this lock's loss (see {@link LossNotice}): told once, with the reason, as
+     * soon as the mechanism finds the lock taken away while held. The default never tells: kernel locks are
+     * not lost while the holder lives.
+     */
+    default void onLost(Consumer<String> listener) {}
+
+    /** The reason this lock was lost, if the mechanism knows it was; empty by default. */
+    default Optional<String> lost() {
+        return Optional.empty();
+    }
 }

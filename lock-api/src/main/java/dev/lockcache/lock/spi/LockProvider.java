@@ -20,13 +20,30 @@ import java.util.concurrent.TimeUnit;
  * <p>The hooks other than {@link #name()}, {@link #features()}, {@link #availability()}, {@link #probe} and
  * {@link #readOwner} are called by the framework only; callers use {@link dev.lockcache.lock.FileLocks}.
  */
-public interface LockProvider {
+public interface LockProvider extends AutoCloseable {
 
     /** The provider's short, stable name: {@code flock}, {@code nio}, {@code exclusive-create}... */
     String name();
 
     /** What this mechanism can do. */
     Set<LockFeature> features();
+
+    /**
+     * The mechanisms this provider holds for each lock (two for a composite), which decide through {@link
+     * Mechanism}'s table whom it excludes. Empty (the default) for a mechanism outside the table, which
+     * excludes only providers of its own name.
+     */
+    default Set<Mechanism> mechanisms() {
+        return Set.of();
+    }
+
+    /**
+     * Whether this provider is used only when asked for by name (a composite such as {@code double}): {@link
+     * dev.lockcache.lock.LockProviders#select()} does not count it as a candidate. Default {@code false}.
+     */
+    default boolean optIn() {
+        return false;
+    }
 
     /** Whether this mechanism can run at all in this JVM, and why. Cheap; may be cached. */
     Availability availability();
@@ -82,6 +99,15 @@ public interface LockProvider {
     default LockOwner readOwner(Path lockFile) {
         return readOwnerRecordFile(lockFile);
     }
+
+    /**
+     * Releases what the provider keeps between uses (idle descriptors, helper threads, connections). Locks
+     * still held are not released by this call. Idempotent; the provider may not be used afterwards. The
+     * instances that {@link dev.lockcache.lock.LockProviders#installed()} returns are shared by the JVM and
+     * closed at exit; a caller closes only the instances it built itself.
+     */
+    @Override
+    default void close() {}
 
     /** Reads and parses an owner-record file, never throwing: see {@link OwnerRecord#parse(byte[], int)}. */
     static LockOwner readOwnerRecordFile(Path file) {

@@ -201,6 +201,11 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
     }
 
     @Override
+    public Set<dev.lockcache.lock.spi.Mechanism> mechanisms() {
+        return Set.of(dev.lockcache.lock.spi.Mechanism.EXCLUSIVE_CREATE);
+    }
+
+    @Override
     public Set<LockFeature> features() {
         return strict
                 ? EnumSet.of(LockFeature.CROSS_PROCESS, LockFeature.CROSS_HOST)

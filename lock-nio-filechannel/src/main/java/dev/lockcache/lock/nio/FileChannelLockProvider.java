@@ -76,6 +76,11 @@ public final class FileChannelLockProvider implements LockProvider {
     }
 
     @Override
+    public Set<dev.lockcache.lock.spi.Mechanism> mechanisms() {
+        return Set.of(dev.lockcache.lock.spi.Mechanism.FCNTL);
+    }
+
+    @Override
     public Set<LockFeature> features() {
         return FEATURES;
     }

@@ -78,6 +78,16 @@ public final class DoubleLockProvider implements LockProvider {
     }
 
     @Override
+    public Set<dev.lockcache.lock.spi.Mechanism> mechanisms() {
+        return Set.of(dev.lockcache.lock.spi.Mechanism.FLOCK, dev.lockcache.lock.spi.Mechanism.FCNTL);
+    }
+
+    @Override
+    public boolean optIn() {
+        return true;
+    }
+
+    @Override
     public Set<LockFeature> features() {
         return FEATURES;
     }

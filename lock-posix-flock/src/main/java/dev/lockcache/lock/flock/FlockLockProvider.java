@@ -69,6 +69,11 @@ public final class FlockLockProvider implements LockProvider {
     }
 
     @Override
+    public Set<dev.lockcache.lock.spi.Mechanism> mechanisms() {
+        return Set.of(dev.lockcache.lock.spi.Mechanism.FLOCK);
+    }
+
+    @Override
     public Set<LockFeature> features() {
         return FEATURES;
     }

@@ -93,6 +93,11 @@ public final class OfdLockProvider implements LockProvider {
     }
 
     @Override
+    public Set<dev.lockcache.lock.spi.Mechanism> mechanisms() {
+        return Set.of(dev.lockcache.lock.spi.Mechanism.OFD);
+    }
+
+    @Override
     public Set<LockFeature> features() {
         return FEATURES;
     }
