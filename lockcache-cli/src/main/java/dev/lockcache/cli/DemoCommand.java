@@ -42,8 +42,16 @@ import picocli.CommandLine.Spec;
         name = "demo",
         sortOptions = false,
         description = {
-            "Start a loopback HTTP server with a generated dataset, let N worker processes x T threads fetch it",
-            "into one fresh cache at once, and report: callers, downloads (1), identical bytes, provider, time."
+            "Shows many processes fetching one dataset at once, and that it is downloaded exactly once.",
+            "A loopback HTTP server serves a generated dataset; N worker processes of T threads each fetch it into"
+                    + " one fresh cache at once; the report gives callers, downloads (1), identical bytes, provider"
+                    + " and time."
+        },
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:Every caller got the same verified bytes from one download.",
+            "1:The demo failed: a worker failed, or the workers disagreed.",
+            "64:Bad usage: an unknown option or a malformed size."
         })
 final class DemoCommand implements Callable<Integer> {
 

@@ -1,5 +1,7 @@
 package dev.lockcache.cli;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
@@ -9,12 +11,15 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * Reads a duration as people write it: a whole number and a unit, {@code 500ms}, {@code 30s}, {@code 5m},
- * {@code 1h}, {@code 2d}, or an ISO-8601 duration such as {@code PT30S}. Negative durations are refused.
+ * Reads a duration as people write it: a number and a unit, {@code 500ms}, {@code 30s}, {@code 1.5m}, {@code 1h},
+ * {@code 2d}; a plain number of seconds as flock(1) takes it, {@code 5}, {@code 0}, {@code 0.5}; or an ISO-8601
+ * duration such as {@code PT30S}. Negative durations are refused; fractions finer than a nanosecond are cut.
  */
 final class DurationConverter implements ITypeConverter<Duration> {
 
-    private static final Pattern SIMPLE = Pattern.compile("(\\d{1,18})\\s*(ms|s|m|h|d)");
+    private static final Pattern SIMPLE = Pattern.compile("(\\d{1,18}(?:\\.\\d{1,9})?)\\s*(ms|s|m|h|d)?");
+
+    private static final BigInteger BILLION = BigInteger.valueOf(1_000_000_000L);
 
     @Override
     public Duration convert(String text) {
@@ -35,15 +40,19 @@ final class DurationConverter implements ITypeConverter<Duration> {
             if (!m.matches()) {
                 throw invalid(text);
             }
-            long amount = Long.parseLong(m.group(1));
+            BigDecimal amount = new BigDecimal(m.group(1));
+            long nanosPerUnit = switch (m.group(2) == null ? "s" : m.group(2)) {
+                case "ms" -> 1_000_000L;
+                case "s" -> 1_000_000_000L;
+                case "m" -> 60_000_000_000L;
+                case "h" -> 3_600_000_000_000L;
+                default -> 86_400_000_000_000L;
+            };
             try {
-                duration = switch (m.group(2)) {
-                    case "ms" -> Duration.ofMillis(amount);
-                    case "s" -> Duration.ofSeconds(amount);
-                    case "m" -> Duration.ofMinutes(amount);
-                    case "h" -> Duration.ofHours(amount);
-                    default -> Duration.ofDays(amount);
-                };
+                BigInteger[] seconds = amount.multiply(BigDecimal.valueOf(nanosPerUnit))
+                        .toBigInteger()
+                        .divideAndRemainder(BILLION);
+                duration = Duration.ofSeconds(seconds[0].longValueExact(), seconds[1].longValueExact());
             } catch (ArithmeticException e) {
                 throw invalid(text);
             }
@@ -77,6 +86,7 @@ final class DurationConverter implements ITypeConverter<Duration> {
 
     private static TypeConversionException invalid(String text) {
         return new TypeConversionException("'" + text
-                + "' is not a duration; write a whole number and a unit (500ms, 30s, 5m, 1h, 2d) or ISO-8601 (PT30S)");
+                + "' is not a duration; write seconds (5, 0.5), a number and a unit (500ms, 30s, 5m, 1h, 2d) or ISO-8601"
+                + " (PT30S)");
     }
 }

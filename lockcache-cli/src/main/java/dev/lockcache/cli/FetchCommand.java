@@ -36,8 +36,16 @@ import picocli.CommandLine.TypeConversionException;
         name = "fetch",
         sortOptions = false,
         description = {
-            "Fetch SOURCE (a file: or http(s): URI, or a local path) into the cache, once for all concurrent",
-            "callers, verified; print the cached path (or the --to path) on stdout."
+            "Fetches a dataset into the cache once for all concurrent callers and prints its path.",
+            "SOURCE is a file: or http(s): URI or a local path. The bytes are verified before anyone sees them, and"
+                    + " the cached path (or the --to path) is printed on stdout."
+        },
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:The dataset is in the cache (and at --to).",
+            "1:The fetch failed: download, digest or size check, I/O, a lock file in the way.",
+            "64:Bad usage: an unknown option or provider, a malformed duration or size.",
+            "75:The key's lock was not obtained (--timeout passed)."
         })
 final class FetchCommand implements Callable<Integer> {
 

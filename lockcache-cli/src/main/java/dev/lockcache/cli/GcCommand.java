@@ -41,8 +41,15 @@ import picocli.CommandLine.Spec;
         name = "gc",
         sortOptions = false,
         description = {
-            "Remove orphaned lock files and temporary debris from the cache, each only while holding its key's",
-            "lock (one try: keys in use are skipped) and only if the path still names the same file."
+            "Removes orphaned lock files and temporary debris from the cache.",
+            "Each is removed only while holding its key's lock (one try: keys in use are skipped) and only if the"
+                    + " path still names the same file."
+        },
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:The cache was collected (keys in use are skipped, not failures).",
+            "1:The cache directory cannot be used.",
+            "64:Bad usage: an unknown option or provider, a malformed duration."
         })
 final class GcCommand implements Callable<Integer> {
 

@@ -32,8 +32,14 @@ import picocli.CommandLine.Spec;
         name = "inspect",
         sortOptions = false,
         description = {
-            "Show who holds the lock at LOCKFILE: the owner record (pid, host, since, provider, heartbeat),",
-            "whether it is held right now, and whether the holder would be judged stale and why."
+            "Shows who holds the lock at LOCKFILE, whether it is held right now, and whether the holder is stale.",
+            "The owner record gives pid, host, since when, provider and heartbeat; the stale judgement says why."
+        },
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:The lock file was read (held or not).",
+            "1:There is no lock file there, or it cannot be read.",
+            "64:Bad usage: an unknown option or provider."
         })
 final class InspectCommand implements Callable<Integer> {
 

@@ -29,25 +29,14 @@ import picocli.CommandLine.Spec;
         versionProvider = Main.Version.class,
         sortOptions = false,
         usageHelpAutoWidth = true,
-        description = "Cross-process file locks and a dataset cache that fetches each dataset exactly once.",
-        subcommands = {
-            FetchCommand.class,
-            RunCommand.class,
-            ProvidersCommand.class,
-            InspectCommand.class,
-            GcCommand.class,
-            DemoCommand.class,
-            DemoWorkerCommand.class,
-            CommandLine.HelpCommand.class
+        description = {
+            "Cross-process file locks, and a dataset cache that fetches each dataset exactly once.",
+            "Each command lists its own exit statuses in 'lockcache COMMAND --help'."
         },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
-            "0:success",
-            "1:the operation failed (download, digest check, I/O, a lock file in the way)",
-            "64:bad usage (unknown option or provider, malformed duration or size)",
-            "75:lock not obtained (--nonblock, or --timeout passed)",
-            "126:run: the command cannot be executed",
-            "127:run: the command was not found",
+            "0:Success.",
+            "64:Bad usage: an unknown option or command.",
         })
 public final class Main implements Runnable {
 
@@ -56,21 +45,84 @@ public final class Main implements Runnable {
 
     private boolean verbose;
 
+    /** SLF4J's system property naming its provider: set, it stops SLF4J from scanning the class path. */
+    private static final String SLF4J_PROVIDER = "slf4j.provider";
+
+    /** SLF4J's own reporting threshold. */
+    private static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+
     /** Runs the command line and exits the JVM with its status. */
     public static void main(String[] args) {
         System.exit(execute(args));
     }
 
+    /** The subcommands, in the order help lists them; each is built only when it is the one asked for. */
+    private static final String[] SUBCOMMANDS = {"fetch", "run", "providers", "inspect", "gc", "demo", "demo-worker"};
+
+    /** The subcommand choice of a bare {@code --version}: none at all. */
+    private static final String NONE = "";
+
     /** Runs the command line and returns its exit status, without exiting (for tests and embedding). */
     public static int execute(String... args) {
+        if (System.getProperty(SLF4J_PROVIDER) == null) {
+            System.setProperty(SLF4J_PROVIDER, StderrLoggerProvider.class.getName());
+            System.setProperty(SLF4J_VERBOSITY, "WARN"); // else SLF4J says on stderr that it used the property
+        }
         Main main = new Main();
         CommandLine line = new CommandLine(main);
-        line.getSubcommands().get("run").setStopAtPositional(true);
+        String chosen = chosenSubcommand(args);
+        for (String name : SUBCOMMANDS) {
+            if (chosen == null || chosen.equals(name)) { // NONE matches no name
+                line.addSubcommand(name, subcommand(name));
+            }
+        }
+        if (chosen == null) {
+            line.addSubcommand("help", new CommandLine.HelpCommand());
+        }
+        CommandLine run = line.getSubcommands().get("run");
+        if (run != null) {
+            run.setStopAtPositional(true);
+        }
         line.setOut(new PrintWriter(System.out, true));
         line.setErr(new PrintWriter(System.err, true));
         line.setParameterExceptionHandler((e, arguments) -> main.usageError(e));
         line.setExecutionExceptionHandler((e, commandLine, parseResult) -> main.failure(e, commandLine));
         return line.execute(args);
+    }
+
+    /**
+     * The subcommand {@code args} name, when it is one of ours: the first argument that is not an option (the
+     * top level takes no option with a value). {@code null} for help, no command or an unknown one, which need
+     * them all; {@link #NONE} for {@code --version} alone, which needs none.
+     */
+    private static String chosenSubcommand(String[] args) {
+        boolean version = false;
+        for (String arg : args) {
+            version |= arg.equals("-V") || arg.equals("--version");
+            if (!arg.startsWith("-")) {
+                for (String name : SUBCOMMANDS) {
+                    if (name.equals(arg)) {
+                        return name;
+                    }
+                }
+                return null;
+            }
+        }
+        return version ? NONE : null;
+    }
+
+    /** A new instance of one subcommand; a switch rather than a table of lambdas, so nothing else is loaded. */
+    private static Object subcommand(String name) {
+        return switch (name) {
+            case "fetch" -> new FetchCommand();
+            case "run" -> new RunCommand();
+            case "providers" -> new ProvidersCommand();
+            case "inspect" -> new InspectCommand();
+            case "gc" -> new GcCommand();
+            case "demo" -> new DemoCommand();
+            case "demo-worker" -> new DemoWorkerCommand();
+            default -> throw new IllegalArgumentException("no subcommand " + name);
+        };
     }
 
     @Option(
@@ -80,7 +132,7 @@ public final class Main implements Runnable {
     void setVerbose(boolean on) {
         verbose = on;
         if (on) {
-            Logging.enableDebug();
+            StderrLoggerProvider.enableDebug();
         }
     }
 

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
@@ -25,14 +26,13 @@ final class ProviderSelection {
 
     /** The provider for locks in {@code directory}. */
     static Choice forDirectory(CommandSpec spec, Optional<String> explicit, Path directory) {
-        Map<String, LockProvider> installed = LockProviders.installed();
         if (explicit.isPresent()) {
-            return new Choice(named(spec, explicit.get(), installed), "named with --provider");
+            return new Choice(named(spec, explicit.get()), "named with --provider");
         }
         Optional<String> configured = LockProviders.configuredName();
         if (configured.isPresent()) {
             return new Choice(
-                    named(spec, configured.get(), installed),
+                    named(spec, configured.get()),
                     "named by " + LockProviders.PROVIDER_PROPERTY + " / " + LockProviders.PROVIDER_ENV);
         }
         try {
@@ -47,6 +47,21 @@ final class ProviderSelection {
         return StrategyView.choose(directory);
     }
 
+    /**
+     * The installed, available provider called {@code name}, built alone: providers are instantiated one at a
+     * time in discovery order until one has that name, so a one-shot command does not pay for the others. Only an
+     * unknown name loads them all, for the message.
+     */
+    static LockProvider named(CommandSpec spec, String name) {
+        String wanted = name.strip();
+        for (LockProvider provider : ServiceLoader.load(LockProvider.class, ProviderSelection.class.getClassLoader())) {
+            if (provider.name().equals(wanted)) {
+                return available(spec, provider);
+            }
+        }
+        return named(spec, wanted, LockProviders.installed());
+    }
+
     /** The installed, available provider called {@code name}. */
     static LockProvider named(CommandSpec spec, String name, Map<String, LockProvider> installed) {
         LockProvider provider = installed.get(name.strip());
@@ -55,6 +70,10 @@ final class ProviderSelection {
                     spec.commandLine(),
                     "unknown provider '" + name.strip() + "'; known: " + String.join(", ", installed.keySet()));
         }
+        return available(spec, provider);
+    }
+
+    private static LockProvider available(CommandSpec spec, LockProvider provider) {
         Availability availability = provider.availability();
         if (!availability.available()) {
             throw new ParameterException(

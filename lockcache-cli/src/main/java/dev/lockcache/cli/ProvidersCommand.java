@@ -34,8 +34,15 @@ import picocli.CommandLine.Spec;
         name = "providers",
         sortOptions = false,
         description = {
-            "List every lock provider found, whether it can run here and why, its probe on DIR,",
-            "the filesystem type and mount options of DIR, and which provider the strategy picks there and why."
+            "Lists the lock providers, whether each works on DIR, and which one the strategy picks there.",
+            "For every provider found it shows whether it can run here and why, and its probe on DIR; then the"
+                    + " filesystem type and mount options of DIR and the strategy's choice with its reason."
+        },
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:A provider works on DIR.",
+            "1:No provider works on DIR, or DIR does not exist.",
+            "64:Bad usage: an unknown option."
         })
 final class ProvidersCommand implements Callable<Integer> {
 

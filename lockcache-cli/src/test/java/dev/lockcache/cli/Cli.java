@@ -2,7 +2,6 @@ package dev.lockcache.cli;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
@@ -43,13 +42,17 @@ final class Cli implements AutoCloseable {
     private final Writer stdin;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final List<String> transcript = Collections.synchronizedList(new ArrayList<>());
+    private final BlockingQueue<String> errLines = new LinkedBlockingQueue<>();
     private final CompletableFuture<String> stderr;
     private final Thread pump;
 
     private Cli(Process process) {
         this.process = process;
         this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-        this.stderr = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+        this.stderr = new CompletableFuture<>();
+        Thread errPump = new Thread(this::pumpStderr, "cli-stderr-" + process.pid());
+        errPump.setDaemon(true);
+        errPump.start();
         this.pump = new Thread(this::pumpStdout, "cli-stdout-" + process.pid());
         this.pump.setDaemon(true);
         this.pump.start();
@@ -126,6 +129,25 @@ final class Cli implements AutoCloseable {
         }
     }
 
+    /** Waits for the next stderr line containing {@code text}; earlier lines are skipped. */
+    String expectErr(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            String line = left <= 0 ? null : errLines.poll(left, TimeUnit.NANOSECONDS);
+            if (line == null || line.equals(EOF)) {
+                if (line != null) {
+                    errLines.add(EOF);
+                }
+                throw new AssertionError("lockcache did not print '" + text + "' on stderr (alive=" + process.isAlive()
+                        + "); stdout " + transcript);
+            }
+            if (line.contains(text)) {
+                return line;
+            }
+        }
+    }
+
     /** Waits for the process to end and collects everything it printed. */
     Result awaitResult() throws InterruptedException {
         if (!process.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS)) {
@@ -176,11 +198,19 @@ final class Cli implements AutoCloseable {
         }
     }
 
-    private static String readAll(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    private void pumpStderr() {
+        StringBuilder all = new StringBuilder();
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                all.append(line).append('\n');
+                errLines.add(line);
+            }
         } catch (IOException e) {
-            return "(stderr unreadable: " + e + ")";
+            all.append("(stderr unreadable: ").append(e).append(")");
+        } finally {
+            errLines.add(EOF);
+            stderr.complete(all.toString());
         }
     }
 }

@@ -25,9 +25,32 @@ class ConvertersTest {
     }
 
     @Test
+    void plainNumbersAreSecondsAsFlockTakesThem() {
+        assertThat(DurationConverter.parse("5")).isEqualTo(Duration.ofSeconds(5));
+        assertThat(DurationConverter.parse("0")).isZero();
+        assertThat(DurationConverter.parse("0.5")).isEqualTo(Duration.ofMillis(500));
+        assertThat(DurationConverter.parse("0.000000001")).isEqualTo(Duration.ofNanos(1));
+        assertThat(DurationConverter.parse("1.5m")).isEqualTo(Duration.ofSeconds(90));
+        assertThat(DurationConverter.parse("2.5ms")).isEqualTo(Duration.ofNanos(2_500_000));
+    }
+
+    @Test
     void malformedDurationsAreRefusedWithTheAcceptedForms() {
-        for (String bad :
-                new String[] {"", "5", "5x", "-5s", "1.5s", "s", "5 minutes", "PT", "PT-5S", "99999999999999999999h"}) {
+        for (String bad : new String[] {
+            "",
+            "5x",
+            "-5s",
+            "-5",
+            ".5",
+            "5.",
+            "1.0000000001s",
+            "s",
+            "5 minutes",
+            "PT",
+            "PT-5S",
+            "99999999999999999999h",
+            "999999999999999999d"
+        }) {
             assertThatThrownBy(() -> DurationConverter.parse(bad))
                     .as(bad)
                     .isInstanceOf(TypeConversionException.class)
