@@ -1,16 +1,15 @@
 package dev.lockcache.cache;
 
+import dev.lockcache.lock.spi.DirectoryTrust;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
@@ -63,14 +62,39 @@ public final class CacheDirectories {
     }
 
     /**
-     * Creates {@code directory} (owner-only where the filesystem has POSIX modes) and proves it writable by
-     * creating and deleting a uniquely named file, retrying against concurrent creation and slow filesystems.
+     * Creates {@code directory} (and any missing parents) with the owner-only directory mode of {@link
+     * DirectoryTrust#directoryMode()} set on each after creation, judges it (owned by this user or root, not
+     * writable by others; see {@link DirectoryTrust}), and proves it writable by creating and deleting a uniquely
+     * named file, retrying against concurrent creation and slow filesystems.
      *
      * @return the directory's real path
+     * @throws CacheUnsafePathException when the directory exists but another account could change it
      * @throws CacheIOException when a file stands where the directory should be, or it cannot be created or
      *     written; the message names the path and what to do
      */
     public static Path ensureWritable(Path directory) {
+        Prepared prepared = prepare(directory);
+        if (prepared.readOnly().isPresent()) {
+            IOException e = prepared.readOnly().get();
+            throw new CacheIOException(
+                    "create cache directory", prepared.real(), TransientIo.hint(e, prepared.real()), e);
+        }
+        return prepared.real();
+    }
+
+    /**
+     * A judged cache root.
+     *
+     * @param real its real path
+     * @param readOnly why this process cannot write it, when it cannot
+     */
+    record Prepared(Path real, Optional<IOException> readOnly) {}
+
+    /**
+     * Like {@link #ensureWritable}, but an existing, trusted root that this process cannot write (a read-only
+     * mount, another account's shared cache) is returned with the reason instead of failing.
+     */
+    static Prepared prepare(Path directory) {
         if (directory == null) {
             throw new IllegalArgumentException("cache directory must not be null");
         }
@@ -78,12 +102,20 @@ public final class CacheDirectories {
         for (int attempt = 0; ; attempt++) {
             try {
                 refuseFile(dir);
-                Files.createDirectories(dir, ownerOnly(dir.getFileSystem()));
-                Path probe = dir.resolve(".write-test-"
-                        + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-                Files.write(probe, new byte[] {'o', 'k'}, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                Files.delete(probe);
-                return dir.toRealPath();
+                try (TrustedDirectory root = TrustedDirectory.root(dir, true)) {
+                    String probe = ".write-test-"
+                            + Long.toHexString(ThreadLocalRandom.current().nextLong());
+                    try {
+                        root.create(probe, DirectoryTrust.fileMode()).close();
+                    } catch (IOException e) {
+                        if (readOnly(e)) {
+                            return new Prepared(dir.toRealPath(), Optional.of(e));
+                        }
+                        throw e;
+                    }
+                    root.delete(probe);
+                }
+                return new Prepared(dir.toRealPath(), Optional.empty());
             } catch (FileAlreadyExistsException | NoSuchFileException e) {
                 // a racing creator or remover; a file in the way is reported by refuseFile on the next round
                 if (attempt + 1 >= ATTEMPTS) {
@@ -103,6 +135,12 @@ public final class CacheDirectories {
         }
     }
 
+    /** Whether {@code e} says the directory cannot be written by this process (as opposed to a passing fault). */
+    static boolean readOnly(IOException e) {
+        String text = (e.getMessage() == null ? "" : e.getMessage()).toLowerCase(Locale.ROOT);
+        return e instanceof AccessDeniedException || text.contains("read-only file system");
+    }
+
     private static void refuseFile(Path dir) {
         for (Path p = dir; p != null; p = p.getParent()) {
             if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p)) {
@@ -114,14 +152,5 @@ public final class CacheDirectories {
                         new FileAlreadyExistsException(p.toString()));
             }
         }
-    }
-
-    private static FileAttribute<?>[] ownerOnly(FileSystem fs) {
-        if (fs.supportedFileAttributeViews().contains("posix")) {
-            return new FileAttribute<?>[] {
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))
-            };
-        }
-        return new FileAttribute<?>[0];
     }
 }

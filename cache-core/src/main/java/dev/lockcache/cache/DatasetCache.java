@@ -7,11 +7,14 @@ import dev.lockcache.lock.LockOptions;
 import dev.lockcache.lock.LockProviders;
 import dev.lockcache.lock.LockTimeoutException;
 import dev.lockcache.lock.Ticker;
+import dev.lockcache.lock.UnsafePathException;
 import dev.lockcache.lock.spi.LockProvider;
-import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A dataset cache shared by every thread and process that uses the same root: each key is fetched exactly
@@ -34,15 +37,25 @@ import java.util.Optional;
  */
 public final class DatasetCache {
 
+    private static final Logger LOG = LoggerFactory.getLogger(DatasetCache.class);
+
     private final Path configuredRoot;
     private final DatasetRegistry registry;
     private final LockStrategy strategy;
     private final FetchPolicy defaultPolicy;
     private final FetchPipeline pipeline;
     private volatile Ready ready;
+    private volatile Locks locks;
 
-    /** What the first use sets up: the real root, its layout, and the locks the strategy chose. */
-    private record Ready(EntryLayout layout, FileLocks locks, StrategyVerdict verdict) {}
+    /**
+     * What the first use sets up: the real root and its layout, and whether this process can write it.
+     *
+     * @param readOnly why this process cannot write the root, when it cannot
+     */
+    private record Ready(EntryLayout layout, Optional<IOException> readOnly) {}
+
+    /** The locks the strategy chose for the root's lock directory. */
+    private record Locks(FileLocks locks, StrategyVerdict verdict) {}
 
     private DatasetCache(Builder b, Path root, LockStrategy strategy) {
         this.configuredRoot = root;
@@ -116,17 +129,18 @@ public final class DatasetCache {
         return new EntryLayout(configuredRoot).entryFile(registry.require(key));
     }
 
-    /** What the cache recorded about {@code key}'s published entry, read without the lock; empty if none. */
+    /**
+     * What the cache recorded about {@code key}'s published entry, read without the lock; empty if none. This is
+     * the record, not a verification: {@link #fetch} checks the entry's bytes against it.
+     */
     public Optional<EntryInfo> entry(String key) {
         DatasetSpec spec = registry.require(key);
-        EntryLayout layout = new EntryLayout(configuredRoot);
-        return EntryMetadata.read(layout.metadataFile(key), key, layout.entryFile(spec))
-                .published();
+        return FetchPipeline.recorded(ready().layout(), spec);
     }
 
     /** Which lock provider guards this cache and why (creates the root on first use). */
     public StrategyVerdict lockVerdict() {
-        return ready().verdict();
+        return locks().verdict();
     }
 
     private Path fetch(String key, Optional<Path> requested, FetchOptions options) {
@@ -146,30 +160,40 @@ public final class DatasetCache {
     private Path fetchRecorded(String key, Optional<Path> requested, FetchOptions options, CacheEvents.Fetch event) {
         DatasetSpec spec = registry.require(key);
         Optional<Path> target = requested.map(p -> p.toAbsolutePath().normalize());
-        if (target.isPresent() && Files.isDirectory(target.get())) {
-            throw new CacheException(
-                    "requested path " + target.get() + " for dataset '" + key
-                            + "' is a directory; give the path of a file to create or replace",
-                    key,
-                    target.get(),
-                    null);
-        }
+        target.ifPresent(p -> FetchPipeline.checkRequested(key, p));
         Ready r = ready();
-        Optional<Path> warm = pipeline.warmHit(r.layout(), spec, target, options);
+        boolean readOnly = r.readOnly().isPresent();
+        Optional<Path> warm = pipeline.warmHit(r.layout(), spec, target, options, readOnly);
         if (warm.isPresent()) {
             event.end(key, options.policy(), warm.get(), "hit");
             return warm.get();
         }
         Path entry = r.layout().entryFile(spec);
+        if (readOnly) {
+            IOException why = r.readOnly().get();
+            throw new CacheIOException(
+                    "fetch dataset '" + key + "'",
+                    r.layout().root(),
+                    "this process cannot write the cache root (" + CacheIOException.describe(why) + "); from a"
+                            + " read-only cache only verified entries are served (a warm hit, a mirror, policy NEVER),"
+                            + " and this fetch needs to write: ask the cache's owner to fetch it, or choose a writable"
+                            + " cache root (LOCKCACHE_HOME or DatasetCache.builder().root(...))",
+                    why);
+        }
         // ALWAYS shares only a refresh that starts after this point: note the attempt counter before waiting
-        long noted = options.policy() == FetchPolicy.ALWAYS
-                ? EntryMetadata.read(r.layout().metadataFile(key), key, entry).attempts()
-                : 0;
+        long noted = options.policy() == FetchPolicy.ALWAYS ? FetchPipeline.attempts(r.layout(), spec) : 0;
+        Locks l = locks();
         Path lockFile = r.layout().lockFile(key);
         LockOptions lockOptions = LockOptions.exclusive(options.lockTimeout()).withOperation("fetch " + key);
-        try (LockHandle lock = r.locks().acquire(lockFile, lockOptions)) {
-            Path result = pipeline.fetchLocked(
-                    r.layout(), spec, target, options, noted, lock.provider(), lock.fencingToken());
+        try (LockHandle lock = l.locks().acquire(lockFile, lockOptions)) {
+            lock.onLost((handle, reason) -> LOG.warn(
+                    "lost the lock {} of dataset '{}' while fetching it ({}); its publish is abandoned",
+                    handle.path(),
+                    key,
+                    reason));
+            FetchPipeline.LockHold hold =
+                    new FetchPipeline.LockHold(lock.provider(), lock.fencingToken(), Holders.next(), lock::lost);
+            Path result = pipeline.fetchLocked(r.layout(), spec, target, options, noted, hold);
             event.end(key, options.policy(), result, "locked");
             return result;
         } catch (InterruptedException e) {
@@ -183,6 +207,8 @@ public final class DatasetCache {
                     key,
                     lockFile,
                     e);
+        } catch (UnsafePathException e) {
+            throw new CacheUnsafePathException(key, e);
         } catch (LockException e) {
             throw new CacheException("locking dataset '" + key + "' failed: " + e.getMessage(), key, lockFile, e);
         }
@@ -195,19 +221,68 @@ public final class DatasetCache {
         }
         synchronized (this) {
             if (ready == null) {
-                Path root = CacheDirectories.ensureWritable(configuredRoot);
-                EntryLayout layout = new EntryLayout(root);
-                Path locks = layout.locksDirectory();
-                TransientIo.run("create lock directory", locks, () -> Files.createDirectories(locks));
-                StrategyVerdict verdict;
-                try {
-                    verdict = strategy.choose(locks);
-                } catch (LockException e) {
-                    throw new CacheException("cannot lock the cache at " + root + ": " + e.getMessage(), "", locks, e);
-                }
-                ready = new Ready(layout, FileLocks.using(verdict.provider()), verdict);
+                CacheDirectories.Prepared root = CacheDirectories.prepare(configuredRoot);
+                ready = new Ready(new EntryLayout(root.real()), root.readOnly());
             }
             return ready;
+        }
+    }
+
+    private Locks locks() {
+        Locks l = locks;
+        if (l != null) {
+            return l;
+        }
+        Ready r = ready();
+        synchronized (this) {
+            if (locks == null) {
+                Path root = r.layout().root();
+                Path dir = r.layout().locksDirectory();
+                try (TrustedDirectory top = TransientIo.retry(
+                                "open cache root",
+                                root,
+                                () -> TrustedDirectory.root(root, !r.readOnly().isPresent()));
+                        TrustedDirectory lockDir = TransientIo.retry(
+                                "create lock directory",
+                                dir,
+                                () -> top.child(
+                                        EntryLayout.LOCKS,
+                                        "lock directory",
+                                        !r.readOnly().isPresent()))) {
+                    // judged and made with our mode; the providers judge it again and lock files in it
+                }
+                StrategyVerdict verdict;
+                try {
+                    verdict = strategy.choose(dir);
+                } catch (UnsafePathException e) {
+                    throw new CacheUnsafePathException("", e);
+                } catch (LockException e) {
+                    throw new CacheException("cannot lock the cache at " + root + ": " + e.getMessage(), "", dir, e);
+                }
+                locks = new Locks(FileLocks.using(verdict.provider()), verdict);
+            }
+            return locks;
+        }
+    }
+
+    /** One identity per lock acquisition, for the entry's fence record: random, plus pid and host for people. */
+    private static final class Holders {
+        private static final String PROCESS = ProcessHandle.current().pid() + "@" + host();
+
+        static String next() {
+            return java.util.UUID.randomUUID() + "/" + PROCESS;
+        }
+
+        private static String host() {
+            String name = System.getenv("HOSTNAME");
+            if (name == null || name.isBlank()) {
+                try {
+                    name = java.net.InetAddress.getLocalHost().getHostName();
+                } catch (java.io.IOException e) {
+                    name = "unknown-host";
+                }
+            }
+            return name.replaceAll("[^A-Za-z0-9._-]", "_");
         }
     }
 

@@ -1,9 +1,8 @@
 package dev.lockcache.cache;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -16,21 +15,41 @@ import java.util.HexFormat;
  */
 record Digest(String sha256, long size) {
 
-    static Digest of(Path file) throws IOException {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
-        byte[] buffer = new byte[64 * 1024];
-        long size = 0;
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) >= 0; ) {
-                sha.update(buffer, 0, n);
-                size += n;
+    /** Reads the regular file {@code name} in {@code dir} (never through a symlink) to its end. */
+    static Digest of(TrustedDirectory dir, String name) throws IOException {
+        Running running = new Running();
+        try (FileChannel in = dir.openRegular(name)) {
+            ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
+            while (in.read(buffer) >= 0) {
+                buffer.flip();
+                running.update(buffer);
+                buffer.clear();
             }
         }
-        return new Digest(HexFormat.of().formatHex(sha.digest()), size);
+        return running.result();
+    }
+
+    /** A digest fed as the bytes go by. Not thread-safe. */
+    static final class Running {
+        private final MessageDigest sha;
+        private long size;
+
+        Running() {
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every Java platform has SHA-256", e);
+            }
+        }
+
+        /** Adds the remaining bytes of {@code bytes}, consuming them. */
+        void update(ByteBuffer bytes) {
+            size += bytes.remaining();
+            sha.update(bytes);
+        }
+
+        Digest result() {
+            return new Digest(HexFormat.of().formatHex(sha.digest()), size);
+        }
     }
 }

@@ -61,6 +61,21 @@ final class Durability {
         }
     }
 
+    /** Deletes {@code name} in {@code dir} if it is there, as {@link #deleteQuietly(Path)} does. */
+    static void deleteQuietly(TrustedDirectory dir, String name) {
+        try {
+            TransientIo.run("remove temporary file", dir.resolve(name), () -> {
+                dir.delete(name);
+                return null;
+            });
+        } catch (CacheIOException e) {
+            LOG.warn(
+                    "could not remove temporary file {}; the next fetch of its key removes it: {}",
+                    dir.resolve(name),
+                    e.getMessage());
+        }
+    }
+
     /**
      * Deletes {@code file} if it exists, retrying transient failures. Used in {@code finally} blocks, so a
      * permanent failure is logged rather than thrown over the failure being reported; the next holder of the

@@ -26,17 +26,23 @@ record EntryLayout(Path root) {
 
     static final String TEMP_SUFFIX = ".part";
     static final String METADATA_FILE = "entry.properties";
+    static final String LOCKS = "locks";
+    static final String ENTRIES = "entries";
 
     Path locksDirectory() {
-        return root.resolve("locks");
+        return root.resolve(LOCKS);
     }
 
     Path lockFile(String key) {
         return locksDirectory().resolve(key + ".lock");
     }
 
+    Path entriesDirectory() {
+        return root.resolve(ENTRIES);
+    }
+
     Path entryDirectory(String key) {
-        return root.resolve("entries").resolve(key);
+        return entriesDirectory().resolve(key);
     }
 
     Path entryFile(DatasetSpec spec) {
@@ -49,8 +55,24 @@ record EntryLayout(Path root) {
 
     /** A fresh, unused name for a temporary file beside {@code target}. */
     static Path tempSibling(Path target) {
+        return target.resolveSibling(tempName(target.getFileName().toString()));
+    }
+
+    /** A fresh, unused name for a temporary file beside a file named {@code target}. */
+    static String tempName(String target) {
         String random = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-        return target.resolveSibling("." + target.getFileName() + "." + random + TEMP_SUFFIX);
+        return "." + target + "." + random + TEMP_SUFFIX;
+    }
+
+    /** Of {@code names} (a directory's listing), the temporary files made for a target named {@code target}. */
+    static List<String> debrisAmong(List<String> names, String target) {
+        List<String> found = new ArrayList<>();
+        for (String name : names) {
+            if (isTempOf(name, target)) {
+                found.add(name);
+            }
+        }
+        return found;
     }
 
     /** Whether {@code name} is a temporary file made by {@link #tempSibling} for a target named {@code target}. */

@@ -1,20 +1,66 @@
 package dev.lockcache.cache;
 
+import dev.lockcache.lock.spi.DirectoryTrust;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The work done inside a key's lock: policy, fetch to a temporary file, verify, fsync, atomic publish,
- * metadata, mirror. Holding the lock is the caller's job; everything here assumes it.
+ * metadata, mirror, and the entry's identity recorded after the last change. Holding the lock is the caller's
+ * job; everything here assumes it. Also the lock-free answers: a warm hit, and everything a read-only cache can
+ * serve.
+ *
+ * <p>Every file under the cache root is reached through {@link TrustedDirectory} (judged directories, no
+ * symlink followed, created with our modes). The cache returns only bytes it verified: an entry is trusted while
+ * its {@link FileIdentity} equals the one recorded after the cache's own last change to it; otherwise it is
+ * re-hashed, and a mismatch is corruption (refetched, or {@link CacheIntegrityException} where it cannot be).
  */
 final class FetchPipeline {
+
+    /** Mode of published entries and read-only mirrors: read-only for everyone who can reach them. */
+    static final int ENTRY_MODE = 0444;
+
+    /** Mode of a writable mirror (a private copy outside the cache; the umask may narrow it). */
+    static final int WRITABLE_MIRROR_MODE = 0644;
+
+    private static final int CHUNK = 256 * 1024;
+
+    /**
+     * The lock a fetch holds, as the publish needs it.
+     *
+     * @param provider the provider's name
+     * @param token its fencing token
+     * @param holder this acquisition's identity (random, with pid and host for people), so that an equal token
+     *     from another holder is told apart from this holder writing again
+     * @param lost why the lock was lost, once the mechanism knows
+     */
+    record LockHold(String provider, long token, String holder, Supplier<Optional<String>> lost) {}
+
+    /** How far a published entry can be believed. */
+    enum Trust {
+        /** Its identity is the one recorded: the verified bytes. */
+        VERIFIED,
+        /** Its identity changed but a re-hash gave the recorded digest: the verified bytes, to be re-recorded. */
+        REHASHED,
+        /** Its identity changed and a re-hash disagrees: something wrote into it. */
+        CORRUPT,
+        /** None, or not what the spec describes now. */
+        ABSENT
+    }
 
     private final SourceFetcher fetcher;
 
@@ -24,35 +70,67 @@ final class FetchPipeline {
 
     /**
      * The answer to a fetch that needs no lock: under {@code IF_MISSING} or {@code NEVER}, when the entry is
-     * published, matches {@code spec}, and the requested path (if any) already is a hard link to it. Entries
-     * and mirrors are only ever replaced by atomic renames of complete, verified files, so what this sees
-     * without the lock is either the published entry or its verified successor, never a partial file. Anything
-     * else (no entry, a stale or missing mirror, a writable copy asked for, {@code ALWAYS}) returns empty and
-     * goes through the lock; so does a key with crash debris beside its entry or mirror, which the locked path
-     * removes.
+     * published, matches {@code spec}, still has its recorded identity, and the requested path (if any) already
+     * is a hard link to it. In a {@code readOnly} cache (one this process cannot write, where nothing can change
+     * it) also an entry whose identity changed but whose re-hash agrees, and a copy into the requested path,
+     * verified while copying. Anything else returns empty and goes through the lock; so does a key with crash
+     * debris beside its entry or mirror, which the locked path removes.
+     *
+     * @throws CacheIntegrityException in a read-only cache, when the entry is corrupt (it cannot be refetched)
      */
-    Optional<Path> warmHit(EntryLayout layout, DatasetSpec spec, Optional<Path> requested, FetchOptions options) {
-        if (options.policy() == FetchPolicy.ALWAYS || options.writableMirror()) {
+    Optional<Path> warmHit(
+            EntryLayout layout, DatasetSpec spec, Optional<Path> requested, FetchOptions options, boolean readOnly) {
+        if (options.policy() == FetchPolicy.ALWAYS || (options.writableMirror() && !readOnly)) {
             return Optional.empty();
         }
         Path entry = layout.entryFile(spec);
-        Optional<EntryInfo> current = EntryMetadata.read(layout.metadataFile(spec.key()), spec.key(), entry)
-                .published()
-                .filter(info -> matches(info, spec, entry));
-        if (current.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            if (!EntryLayout.debrisBeside(entry).isEmpty()) {
+        try (TrustedDirectory root = TrustedDirectory.root(layout.root(), false);
+                TrustedDirectory entries = root.child(EntryLayout.ENTRIES, "entries directory", false);
+                TrustedDirectory keyDir = entries.child(spec.key(), "entry directory of '" + spec.key() + "'", false)) {
+            EntryMetadata metadata = EntryMetadata.read(keyDir, spec.key(), entry);
+            if (metadata.published().filter(info -> specMatches(info, spec)).isEmpty()) {
+                return Optional.empty();
+            }
+            EntryInfo info = metadata.published().get();
+            if (!readOnly
+                    && !EntryLayout.debrisAmong(keyDir.names(), spec.fileName()).isEmpty()) {
                 return Optional.empty(); // a crashed fetch left a temp file: the locked path removes it
+            }
+            Trust trust = readOnly ? trust(keyDir, metadata, spec, entry) : identityTrust(metadata, spec, entry);
+            if (trust == Trust.CORRUPT) {
+                throw corrupted(
+                        spec,
+                        entry,
+                        keyDir,
+                        "the cache is read-only here, so it cannot be refetched; ask its"
+                                + " owner to fetch it again (policy ALWAYS)");
+            }
+            if (trust != Trust.VERIFIED && trust != Trust.REHASHED) {
+                return Optional.empty();
             }
             if (requested.isEmpty() || requested.get().equals(entry)) {
                 return Optional.of(entry);
             }
-            boolean linked = Files.isSameFile(requested.get(), entry);
-            return linked && EntryLayout.debrisBeside(requested.get()).isEmpty() ? requested : Optional.empty();
+            Path target = requested.get();
+            Optional<FileIdentity> mirror = FileIdentity.of(target);
+            Optional<FileIdentity> now = FileIdentity.of(entry);
+            boolean linked = !options.writableMirror()
+                    && mirror.isPresent()
+                    && now.isPresent()
+                    && mirror.get().sameFile(now.get());
+            if (linked && EntryLayout.debrisBeside(target).isEmpty()) {
+                return requested;
+            }
+            if (!readOnly) {
+                return Optional.empty();
+            }
+            checkRequested(spec.key(), target);
+            mirror(spec, keyDir, info, target, options.writableMirror());
+            return requested;
+        } catch (NoSuchFileException e) {
+            return Optional.empty(); // not cached yet: the locked path fetches it, or says why it cannot
         } catch (IOException e) {
-            return Optional.empty(); // no mirror yet, or it cannot be looked at: the locked path deals with it
+            return Optional.empty(); // cannot be looked at without the lock: the locked path deals with it
         }
     }
 
@@ -60,8 +138,7 @@ final class FetchPipeline {
      * Applies {@code options.policy()} to {@code spec} and returns the path the caller may read.
      *
      * @param notedAttempts the key's attempt counter as read before waiting for the lock
-     * @param provider the name of the provider whose lock is held
-     * @param token that lock's fencing token
+     * @param hold the lock held
      */
     Path fetchLocked(
             EntryLayout layout,
@@ -69,92 +146,195 @@ final class FetchPipeline {
             Optional<Path> requested,
             FetchOptions options,
             long notedAttempts,
-            String provider,
-            long token) {
+            LockHold hold) {
         String key = spec.key();
         Path entry = layout.entryFile(spec);
-        Path metadataFile = layout.metadataFile(key);
-        ensureDirectory(entry.getParent(), "create entry directory");
-        removeDebris(entry);
-        removeDebris(metadataFile);
-        requested.ifPresent(FetchPipeline::removeDebris);
+        requested.ifPresent(target -> checkRequested(key, target));
+        try (TrustedDirectory root =
+                        open("open cache root", layout.root(), () -> TrustedDirectory.root(layout.root(), true));
+                TrustedDirectory entries = open(
+                        "create entries directory",
+                        layout.entriesDirectory(),
+                        () -> root.child(EntryLayout.ENTRIES, "entries directory", true));
+                TrustedDirectory keyDir = open(
+                        "create entry directory",
+                        layout.entryDirectory(key),
+                        () -> entries.child(key, "entry directory of '" + key + "'", true))) {
+            removeDebris(keyDir, spec.fileName());
+            removeDebris(keyDir, EntryLayout.METADATA_FILE);
 
-        EntryMetadata metadata = EntryMetadata.read(metadataFile, key, entry);
-        Optional<EntryInfo> current = metadata.published().filter(info -> matches(info, spec, entry));
-        boolean fetch;
-        switch (options.policy()) {
-            case IF_MISSING -> fetch = current.isEmpty();
-            case ALWAYS ->
-                fetch = current.map(info -> info.refresh() <= notedAttempts).orElse(true);
-            case NEVER -> {
-                if (current.isEmpty()) {
-                    throw new CacheOfflineException(key, layout.root(), entry);
+            EntryMetadata metadata = EntryMetadata.read(keyDir, key, entry);
+            Trust trust = trust(keyDir, metadata, spec, entry);
+            boolean usable = trust == Trust.VERIFIED || trust == Trust.REHASHED;
+            boolean fetch;
+            switch (options.policy()) {
+                case IF_MISSING -> fetch = !usable;
+                case ALWAYS -> fetch = !usable || metadata.published().get().refresh() <= notedAttempts;
+                case NEVER -> {
+                    if (trust == Trust.CORRUPT) {
+                        throw corrupted(
+                                spec,
+                                entry,
+                                keyDir,
+                                "policy NEVER forbids refetching it; fetch it again"
+                                        + " with IF_MISSING or ALWAYS while online");
+                    }
+                    if (!usable) {
+                        throw new CacheOfflineException(key, layout.root(), entry);
+                    }
+                    fetch = false;
                 }
-                fetch = false;
+                default -> throw new IllegalStateException("unknown policy " + options.policy());
             }
-            default -> throw new IllegalStateException("unknown policy " + options.policy());
+            if (fetch) {
+                metadata = publish(spec, keyDir, entry, metadata, hold, options);
+            }
+            EntryInfo info = metadata.published().get();
+            if (requested.isPresent()) {
+                mirror(spec, keyDir, info, requested.get(), options.writableMirror());
+            }
+            recordIdentity(spec, keyDir, entry, hold);
+            return requested.orElse(entry);
         }
-        EntryInfo info = fetch ? publish(spec, entry, metadataFile, metadata, provider, token, options) : current.get();
-        if (requested.isEmpty()) {
-            return entry;
-        }
-        mirror(info, requested.get(), options.writableMirror());
-        return requested.get();
     }
 
-    private EntryInfo publish(
+    /** The key's attempt counter as it is now, read without the lock ({@code 0} when there is none yet). */
+    static long attempts(EntryLayout layout, DatasetSpec spec) {
+        try (TrustedDirectory root = TrustedDirectory.root(layout.root(), false);
+                TrustedDirectory entries = root.child(EntryLayout.ENTRIES, "entries directory", false);
+                TrustedDirectory keyDir = entries.child(spec.key(), "entry directory of '" + spec.key() + "'", false)) {
+            return EntryMetadata.read(keyDir, spec.key(), layout.entryFile(spec))
+                    .attempts();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** What the metadata of {@code spec}'s entry records, read without the lock; empty when nothing is. */
+    static Optional<EntryInfo> recorded(EntryLayout layout, DatasetSpec spec) {
+        try (TrustedDirectory root = TrustedDirectory.root(layout.root(), false);
+                TrustedDirectory entries = root.child(EntryLayout.ENTRIES, "entries directory", false);
+                TrustedDirectory keyDir = entries.child(spec.key(), "entry directory of '" + spec.key() + "'", false)) {
+            return EntryMetadata.read(keyDir, spec.key(), layout.entryFile(spec))
+                    .published();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Records the entry's identity as it is now, after the cache's last change to it (publishing, or a hard-link
+     * mirror, which changes its change time), when it differs from the recorded one.
+     */
+    private static void recordIdentity(DatasetSpec spec, TrustedDirectory keyDir, Path entry, LockHold hold) {
+        EntryMetadata latest = EntryMetadata.read(keyDir, spec.key(), entry);
+        Optional<FileIdentity> now = TransientIo.retry("inspect entry", entry, () -> FileIdentity.of(entry));
+        if (now.isEmpty() || latest.published().isEmpty() || latest.identity().equals(now)) {
+            return;
+        }
+        abandonIfLost(spec, entry, hold);
+        refuseIfFenced(latest, spec.key(), entry, hold);
+        latest.withIdentity(now.get()).write(keyDir);
+    }
+
+    private EntryMetadata publish(
             DatasetSpec spec,
+            TrustedDirectory keyDir,
             Path entry,
-            Path metadataFile,
             EntryMetadata metadata,
-            String provider,
-            long token,
+            LockHold hold,
             FetchOptions options) {
         String key = spec.key();
         String source = spec.source().describe();
-        refuseIfFenced(metadata, key, entry, provider, token);
-        EntryMetadata started = metadata.startAttempt(provider, token);
-        started.write(metadataFile);
-        Path temp = EntryLayout.tempSibling(entry);
+        refuseIfFenced(metadata, key, entry, hold);
+        EntryMetadata started = metadata.startAttempt(hold.provider(), hold.token(), hold.holder());
+        started.write(keyDir);
+        String temp = EntryLayout.tempName(spec.fileName());
+        Path tempPath = keyDir.resolve(temp);
         try {
-            TransientIo.run("create temporary file", temp, () -> Files.createFile(temp));
-            fetchSource(spec, temp, entry, options.progress());
-            TransientIo.run("sync fetched file", temp, () -> {
-                Durability.fsync(temp);
-                return null;
-            });
-            Digest digest = TransientIo.retry("verify fetched file", temp, () -> Digest.of(temp));
+            boolean producer = spec.source() instanceof DatasetSource.Producer;
+            if (producer) {
+                TransientIo.run("create temporary file", tempPath, () -> {
+                    keyDir.create(temp, DirectoryTrust.fileMode()).close();
+                    return null;
+                });
+                fetchSource(spec, entry, () -> fetcher.produce(spec, tempPath));
+            } else {
+                FileChannel out =
+                        TransientIo.retry("create temporary file", tempPath, () -> keyDir.create(temp, ENTRY_MODE));
+                try (out) {
+                    fetchSource(spec, entry, () -> fetcher.fetchInto(spec, out, options.progress()));
+                    TransientIo.run("sync fetched file", tempPath, () -> {
+                        out.force(true);
+                        return null;
+                    });
+                } catch (IOException e) {
+                    throw new CacheIOException("close fetched file", tempPath, TransientIo.hint(e, tempPath), e);
+                }
+            }
+            Digest digest = TransientIo.retry("verify fetched file", tempPath, () -> Digest.of(keyDir, temp));
             verify(spec, entry, digest);
-            TransientIo.run("make entry read-only", temp, () -> {
-                Durability.makeReadOnly(temp);
+            if (producer) {
+                TransientIo.run("make entry read-only", tempPath, () -> {
+                    keyDir.setMode(temp, ENTRY_MODE);
+                    try (FileChannel written = keyDir.openRegular(temp)) {
+                        written.force(true);
+                    }
+                    return null;
+                });
+            }
+            abandonIfLost(spec, entry, hold);
+            refuseIfFenced(EntryMetadata.read(keyDir, key, entry), key, entry, hold);
+            TransientIo.run("publish entry", entry, () -> {
+                keyDir.rename(temp, spec.fileName());
                 return null;
             });
-            refuseIfFenced(EntryMetadata.read(metadataFile, key, entry), key, entry, provider, token);
-            Durability.publish(temp, entry, "publish entry");
+            keyDir.sync();
+            FileIdentity id = TransientIo.retry("inspect entry", entry, () -> FileIdentity.of(entry))
+                    .orElseThrow(() -> new CacheIOException(
+                            "inspect entry",
+                            entry,
+                            "it vanished right after publishing",
+                            new NoSuchFileException(entry.toString())));
             EntryInfo info = new EntryInfo(
                     key,
                     entry,
                     source,
                     digest.sha256(),
                     digest.size(),
-                    provider,
-                    token,
+                    hold.provider(),
+                    hold.token(),
                     started.attempts(),
                     Instant.now());
-            started.publish(info).write(metadataFile);
-            return info;
+            EntryMetadata published = started.publish(info, hold.holder(), id);
+            published.write(keyDir);
+            return published;
         } finally {
-            Durability.deleteQuietly(temp);
+            Durability.deleteQuietly(keyDir, temp);
         }
     }
 
-    private void fetchSource(DatasetSpec spec, Path temp, Path entry, ProgressListener progress) {
+    /** A step that gets the bytes. */
+    @FunctionalInterface
+    private interface SourceStep {
+        void run() throws IOException, InterruptedException;
+    }
+
+    private static void fetchSource(DatasetSpec spec, Path entry, SourceStep step) {
         String source = spec.source().describe();
         try {
-            fetcher.fetchInto(spec, temp, progress);
-        } catch (InterruptedException | InterruptedIOException e) {
+            step.run();
+        } catch (InterruptedException | InterruptedIOException | ClosedByInterruptException e) {
             Thread.currentThread().interrupt();
             throw new CacheFetchException(spec.key(), source, entry, "interrupted", e);
+        } catch (SourceTooLargeException e) {
+            throw new CacheIntegrityException(
+                    spec.key(),
+                    source,
+                    entry,
+                    "size",
+                    e.expected() + " bytes",
+                    "more than " + e.expected() + " bytes (reading stopped one byte past the expected size)");
         } catch (CacheException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
@@ -174,76 +354,255 @@ final class FetchPipeline {
         }
     }
 
-    private static void refuseIfFenced(EntryMetadata metadata, String key, Path entry, String provider, long token) {
-        if (metadata.fencesOut(provider, token)) {
-            throw new CacheFencingException(key, entry, token, metadata.fenceToken());
+    private static void refuseIfFenced(EntryMetadata metadata, String key, Path entry, LockHold hold) {
+        if (metadata.fencesOut(hold.provider(), hold.token(), hold.holder())) {
+            throw new CacheFencingException(key, entry, hold.token(), metadata.fenceToken());
         }
     }
 
-    /** Whether the recorded entry is on disk and is what {@code spec} describes now. */
-    private static boolean matches(EntryInfo info, DatasetSpec spec, Path entry) {
+    private static void abandonIfLost(DatasetSpec spec, Path entry, LockHold hold) {
+        Optional<String> lost = hold.lost().get();
+        if (lost.isPresent()) {
+            throw new CacheLockLostException(spec.key(), entry, lost.get());
+        }
+    }
+
+    /** How far the published entry in {@code metadata} can be believed, re-hashing it when its identity moved. */
+    static Trust trust(TrustedDirectory keyDir, EntryMetadata metadata, DatasetSpec spec, Path entry) {
+        Trust byIdentity = identityTrust(metadata, spec, entry);
+        if (byIdentity != Trust.REHASHED) {
+            return byIdentity;
+        }
+        EntryInfo info = metadata.published().get();
         try {
-            return Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)
-                    && Files.size(entry) == info.size()
-                    && info.source().equals(spec.source().describe())
-                    && spec.sha256().map(info.sha256()::equals).orElse(true)
-                    && (spec.size().isEmpty() || spec.size().getAsLong() == info.size());
+            Digest digest = Digest.of(keyDir, entry.getFileName().toString());
+            return digest.size() == info.size() && digest.sha256().equals(info.sha256())
+                    ? Trust.REHASHED
+                    : Trust.CORRUPT;
+        } catch (NoSuchFileException e) {
+            return Trust.ABSENT;
+        } catch (CacheUnsafePathException e) {
+            return Trust.CORRUPT;
         } catch (IOException e) {
-            return false;
+            throw new CacheIOException("verify cached entry", entry, TransientIo.hint(e, entry), e);
         }
     }
 
     /**
-     * Makes {@code requested} show the entry's bytes: a hard link to the read-only entry, or a copy where links
-     * fail (or {@code writable} asks for one), placed by an atomic rename. Does nothing when it already does.
+     * {@link Trust#VERIFIED} when the entry still has its recorded identity, {@link Trust#ABSENT} when there is
+     * no entry (or not what the spec says), else {@link Trust#REHASHED} meaning "must be re-hashed to tell".
      */
-    private static void mirror(EntryInfo entry, Path requested, boolean writable) {
-        if (requested.equals(entry.path())) {
-            return;
+    private static Trust identityTrust(EntryMetadata metadata, DatasetSpec spec, Path entry) {
+        if (metadata.published().filter(info -> specMatches(info, spec)).isEmpty()) {
+            return Trust.ABSENT;
         }
-        ensureDirectory(requested.getParent(), "create directory for mirror");
-        boolean exists = Files.isRegularFile(requested, LinkOption.NOFOLLOW_LINKS);
-        if (!writable
-                && exists
-                && TransientIo.retry("inspect mirror", requested, () -> Files.isSameFile(requested, entry.path()))) {
-            return;
-        }
-        Path temp = EntryLayout.tempSibling(requested);
+        Optional<FileIdentity> now;
         try {
-            boolean linked = !writable && TransientIo.retry("link mirror", temp, () -> tryLink(temp, entry.path()));
-            if (!linked) {
-                if (exists
-                        && TransientIo.retry("inspect mirror", requested, () -> isCopyOf(requested, entry, writable))) {
-                    return;
-                }
-                TransientIo.run("copy entry to mirror", temp, () -> {
-                    Files.copy(entry.path(), temp);
-                    if (writable) {
-                        Durability.makeWritable(temp);
-                    } else {
-                        Durability.makeReadOnly(temp);
-                    }
-                    Durability.fsync(temp);
-                    return null;
-                });
+            now = FileIdentity.of(entry);
+        } catch (IOException e) {
+            return Trust.ABSENT;
+        }
+        if (now.isEmpty()) {
+            return Trust.ABSENT;
+        }
+        return metadata.identity().equals(now)
+                        && now.get().size() == metadata.published().get().size()
+                ? Trust.VERIFIED
+                : Trust.REHASHED;
+    }
+
+    /** Whether the recorded entry is what {@code spec} describes now. */
+    private static boolean specMatches(EntryInfo info, DatasetSpec spec) {
+        return info.source().equals(spec.source().describe())
+                && spec.sha256().map(info.sha256()::equals).orElse(true)
+                && (spec.size().isEmpty() || spec.size().getAsLong() == info.size());
+    }
+
+    private static CacheIntegrityException corrupted(
+            DatasetSpec spec, Path entry, TrustedDirectory keyDir, String next) {
+        String actual;
+        try {
+            actual = Digest.of(keyDir, entry.getFileName().toString()).sha256();
+        } catch (IOException | RuntimeException e) {
+            actual = "unreadable (" + e.getMessage() + ")";
+        }
+        String expected = EntryMetadata.read(keyDir, spec.key(), entry)
+                .published()
+                .map(EntryInfo::sha256)
+                .orElse("the recorded digest");
+        return new CacheIntegrityException(
+                spec.key(),
+                spec.source().describe(),
+                entry,
+                "sha256",
+                expected,
+                actual,
+                "the cached entry changed after it was verified, for example a program wrote into a hard-link"
+                        + " mirror of it; " + next);
+    }
+
+    /**
+     * Refuses a requested path that exists and is not a regular file (a directory, a FIFO, a device, a symlink),
+     * and a regular file of another user that this process could not have written.
+     */
+    static void checkRequested(String key, Path requested) {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(requested, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            throw new CacheIOException("inspect requested path", requested, TransientIo.hint(e, requested), e);
+        }
+        if (a.isDirectory()) {
+            throw new CacheUnsafePathException(
+                    key,
+                    requested,
+                    "the requested path for dataset '" + key + "' is a directory",
+                    "give the path of a file to create or replace");
+        }
+        if (!a.isRegularFile()) {
+            throw new CacheUnsafePathException(
+                    key,
+                    requested,
+                    "the requested path for dataset '" + key + "' is " + TrustedDirectory.kindOf(a)
+                            + ", not a regular file, and the cache replaces only regular files",
+                    "remove it yourself if it should be replaced, or give another path");
+        }
+        try {
+            Map<String, Object> unix = Files.readAttributes(requested, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            long uid = ((Number) unix.get("uid")).longValue();
+            if (uid != DirectoryTrust.effectiveUid() && !Files.isWritable(requested)) {
+                throw new CacheUnsafePathException(
+                        key,
+                        requested,
+                        "the requested path belongs to user id " + uid + " and this user could not write it",
+                        "give a path of your own");
             }
-            Durability.publish(temp, requested, "replace mirror");
-        } finally {
-            Durability.deleteQuietly(temp); // left behind when the mirror already was a link to the same inode
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            // no owners on this platform
+        } catch (IOException e) {
+            throw new CacheIOException("inspect requested path", requested, TransientIo.hint(e, requested), e);
         }
     }
 
-    /** Whether {@code file} is a separate copy with the entry's bytes (and owner-writable if asked). */
-    private static boolean isCopyOf(Path file, EntryInfo entry, boolean writable) throws IOException {
-        if (Files.isSameFile(file, entry.path()) || (writable && !ownerWritable(file))) {
+    /**
+     * Makes {@code requested} show the entry's bytes: a hard link to the read-only entry, or a copy verified
+     * while copying where links fail (or {@code writable} asks for one), placed by an atomic rename within the
+     * requested path's directory, opened once. Does nothing when it already does. A directory swapped for
+     * another (or for a symlink) after it was opened is refused: nothing is written outside the caller's path.
+     */
+    private static void mirror(
+            DatasetSpec spec, TrustedDirectory keyDir, EntryInfo entry, Path requested, boolean writable) {
+        if (requested.equals(entry.path())) {
+            return;
+        }
+        Path parent = requested.getParent();
+        if (!Files.isDirectory(parent)) {
+            TransientIo.run("create directory for mirror", parent, () -> Files.createDirectories(parent));
+        }
+        String name = requested.getFileName().toString();
+        try (TrustedDirectory dir = TransientIo.retry(
+                "open directory for mirror", parent, () -> TrustedDirectory.caller(parent, spec.key()))) {
+            removeDebris(dir, name);
+            Optional<FileIdentity> existing =
+                    TransientIo.retry("inspect mirror", requested, () -> FileIdentity.of(requested));
+            Optional<FileIdentity> entryId =
+                    TransientIo.retry("inspect entry", entry.path(), () -> FileIdentity.of(entry.path()));
+            if (!writable
+                    && existing.isPresent()
+                    && entryId.isPresent()
+                    && existing.get().sameFile(entryId.get())) {
+                return;
+            }
+            String temp = EntryLayout.tempName(name);
+            try {
+                boolean linked = !writable
+                        && TransientIo.retry("link mirror", dir.resolve(temp), () -> {
+                            requireInPlace(spec, dir);
+                            return tryLink(dir.resolve(temp), entry.path());
+                        });
+                if (!linked) {
+                    if (existing.isPresent()
+                            && TransientIo.retry(
+                                    "inspect mirror", requested, () -> isCopyOf(dir, name, entry, writable))) {
+                        return;
+                    }
+                    TransientIo.run("copy entry to mirror", dir.resolve(temp), () -> {
+                        copyVerified(spec, keyDir, entry, dir, temp, writable ? WRITABLE_MIRROR_MODE : ENTRY_MODE);
+                        return null;
+                    });
+                }
+                TransientIo.run("replace mirror", requested, () -> {
+                    requireInPlace(spec, dir);
+                    dir.rename(temp, name);
+                    return null;
+                });
+                dir.sync();
+            } finally {
+                Durability.deleteQuietly(dir, temp);
+            }
+        }
+    }
+
+    private static void requireInPlace(DatasetSpec spec, TrustedDirectory dir) throws IOException {
+        if (!dir.stillAt()) {
+            throw new CacheUnsafePathException(
+                    spec.key(),
+                    dir.path(),
+                    "the directory of the requested path was replaced while dataset '" + spec.key()
+                            + "' was being fetched",
+                    "check what else changes " + dir.path() + "; then fetch again");
+        }
+    }
+
+    /** Copies the entry into a new {@code temp} in {@code dir}, hashing as it goes; refuses bytes that differ. */
+    private static void copyVerified(
+            DatasetSpec spec, TrustedDirectory keyDir, EntryInfo entry, TrustedDirectory dir, String temp, int mode)
+            throws IOException {
+        Digest.Running digest = new Digest.Running();
+        try (FileChannel in = keyDir.openRegular(entry.path().getFileName().toString());
+                FileChannel out = dir.create(temp, mode)) {
+            ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+            while (in.read(buffer) >= 0) {
+                buffer.flip();
+                digest.update(buffer.duplicate());
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                buffer.clear();
+            }
+            Digest copied = digest.result();
+            if (copied.size() != entry.size() || !copied.sha256().equals(entry.sha256())) {
+                throw corrupted(spec, entry.path(), keyDir, "fetch it again with IF_MISSING or ALWAYS");
+            }
+            out.force(true);
+        }
+        if (mode == WRITABLE_MIRROR_MODE) {
+            dir.setMode(temp, mode); // the user's own copy: readable as the entry was, writable by its owner
+        }
+    }
+
+    /** Whether {@code name} in {@code dir} is a separate copy with the entry's bytes (and owner-writable if asked). */
+    private static boolean isCopyOf(TrustedDirectory dir, String name, EntryInfo entry, boolean writable)
+            throws IOException {
+        Path file = dir.resolve(name);
+        Optional<FileIdentity> copy = FileIdentity.of(file);
+        Optional<FileIdentity> original = FileIdentity.of(entry.path());
+        if (copy.isEmpty() || (original.isPresent() && copy.get().sameFile(original.get()))) {
             return false;
         }
-        return Files.size(file) == entry.size() && Digest.of(file).sha256().equals(entry.sha256());
+        if (writable && !ownerWritable(file)) {
+            return false;
+        }
+        return copy.get().size() == entry.size()
+                && Digest.of(dir, name).sha256().equals(entry.sha256());
     }
 
     private static boolean ownerWritable(Path file) throws IOException {
         if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            return Files.getPosixFilePermissions(file).contains(PosixFilePermission.OWNER_WRITE);
+            return Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS)
+                    .contains(PosixFilePermission.OWNER_WRITE);
         }
         return Files.isWritable(file);
     }
@@ -258,19 +617,19 @@ final class FetchPipeline {
             if (TransientIo.isTransient(e)) {
                 throw e;
             }
-            return false; // another device, or a filesystem without hard links: copy instead
+            return false; // another device, a read-only filesystem, or one without hard links: copy instead
         }
     }
 
-    private static void ensureDirectory(Path dir, String operation) {
-        if (!Files.isDirectory(dir)) {
-            TransientIo.run(operation, dir, () -> Files.createDirectories(dir));
-        }
+    /** Opens a cache directory, turning I/O failures into {@link CacheIOException} with the path and a hint. */
+    private static TrustedDirectory open(String operation, Path path, TransientIo.Step<TrustedDirectory> step) {
+        return TransientIo.retry(operation, path, step);
     }
 
-    private static void removeDebris(Path target) {
-        for (Path debris : TransientIo.retry("list temporary files", target, () -> EntryLayout.debrisBeside(target))) {
-            Durability.deleteQuietly(debris);
+    private static void removeDebris(TrustedDirectory dir, String target) {
+        for (String debris : TransientIo.retry(
+                "list temporary files", dir.resolve(target), () -> EntryLayout.debrisAmong(dir.names(), target))) {
+            Durability.deleteQuietly(dir, debris);
         }
     }
 }

@@ -9,8 +9,6 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -47,8 +45,11 @@ final class HttpDownloader {
         return client;
     }
 
-    /** Downloads {@code uri} into the existing file {@code target}, replacing its content. */
-    void download(URI uri, Path target, String key, ProgressListener progress)
+    /**
+     * Downloads {@code uri} into {@code out} (a new, empty file), reading at most one byte more than {@code
+     * expected}: a body announced or found larger is a {@link SourceTooLargeException}.
+     */
+    void download(URI uri, FileChannel out, String key, OptionalLong expected, ProgressListener progress)
             throws IOException, InterruptedException {
         HttpClient http = client();
         long start = ticker.read();
@@ -56,7 +57,7 @@ final class HttpDownloader {
         long idleNanos = timeouts.idle().toNanos();
         HttpRequest request =
                 HttpRequest.newBuilder(uri).timeout(timeouts.total()).GET().build();
-        try (FileSink sink = new FileSink(target, key, progress, ticker, start)) {
+        try (FileSink sink = new FileSink(out, uri, key, expected, progress, ticker, start)) {
             CompletableFuture<HttpResponse<Void>> response =
                     http.sendAsync(request, info -> info.statusCode() / 100 == 2 ? sink.begin(info) : sink.reject());
             HttpResponse<Void> done;
@@ -85,8 +86,14 @@ final class HttpDownloader {
                     throw e;
                 } catch (ExecutionException e) {
                     Throwable cause = e.getCause();
+                    if (sink.tooLarge() != null) {
+                        throw sink.tooLarge(); // the client may wrap what the subscriber failed with
+                    }
                     throw cause instanceof IOException io ? io : new IOException(String.valueOf(cause), cause);
                 }
+            }
+            if (sink.tooLarge() != null) {
+                throw sink.tooLarge();
             }
             if (done.statusCode() / 100 != 2) {
                 throw new IOException("HTTP status " + done.statusCode() + " from " + uri);
@@ -99,9 +106,16 @@ final class HttpDownloader {
         }
     }
 
-    /** Writes body parts to the file until shut; shutting is final and waits for a write in progress. */
+    /**
+     * Writes body parts to the channel until shut or past the expected size; shutting is final and waits for a
+     * write in progress (the channel belongs to the caller, who closes it).
+     */
     private static final class FileSink implements HttpResponse.BodySubscriber<Void>, AutoCloseable {
         private final FileChannel out;
+        private final URI uri;
+        private final OptionalLong expected;
+        private final long limit;
+        private volatile SourceTooLargeException tooLarge;
         private final String key;
         private final ProgressListener progress;
         private final Ticker ticker;
@@ -114,8 +128,18 @@ final class HttpDownloader {
         private boolean closed;
         private Flow.Subscription subscription;
 
-        FileSink(Path target, String key, ProgressListener progress, Ticker ticker, long start) throws IOException {
-            this.out = FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        FileSink(
+                FileChannel out,
+                URI uri,
+                String key,
+                OptionalLong expected,
+                ProgressListener progress,
+                Ticker ticker,
+                long start) {
+            this.out = out;
+            this.uri = uri;
+            this.expected = expected;
+            this.limit = expected.isPresent() ? expected.getAsLong() + 1 : Long.MAX_VALUE;
             this.key = key;
             this.progress = progress;
             this.ticker = ticker;
@@ -125,7 +149,19 @@ final class HttpDownloader {
         HttpResponse.BodySubscriber<Void> begin(HttpResponse.ResponseInfo info) {
             lastActivity = ticker.read();
             announced = info.headers().firstValueAsLong("content-length");
+            if (expected.isPresent() && announced.isPresent() && announced.getAsLong() > expected.getAsLong()) {
+                tooLarge = new SourceTooLargeException(
+                        uri + " (Content-Length " + announced.getAsLong() + ")", expected.getAsLong());
+                synchronized (lock) {
+                    closed = true; // onSubscribe cancels at once: not one byte of the body is read
+                }
+                result.completeExceptionally(tooLarge);
+            }
             return this;
+        }
+
+        SourceTooLargeException tooLarge() {
+            return tooLarge;
         }
 
         HttpResponse.BodySubscriber<Void> reject() {
@@ -167,8 +203,15 @@ final class HttpDownloader {
                 s = subscription;
                 try {
                     for (ByteBuffer item : items) {
+                        if (item.remaining() > limit - bytes) {
+                            item.limit(item.position() + (int) (limit - bytes));
+                        }
                         while (item.hasRemaining()) {
                             bytes += out.write(item);
+                        }
+                        if (bytes >= limit) {
+                            tooLarge = new SourceTooLargeException(uri.toString(), expected.getAsLong());
+                            throw tooLarge;
                         }
                     }
                 } catch (IOException e) {
@@ -199,14 +242,13 @@ final class HttpDownloader {
         }
 
         @Override
-        public void close() throws IOException {
+        public void close() {
             synchronized (lock) {
                 closed = true;
                 if (subscription != null) {
                     subscription.cancel();
                 }
             }
-            out.close();
         }
     }
 }

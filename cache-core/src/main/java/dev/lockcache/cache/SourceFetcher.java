@@ -2,18 +2,24 @@ package dev.lockcache.cache;
 
 import dev.lockcache.lock.Ticker;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.OptionalLong;
 
-/** Gets a dataset's bytes from its source into a temporary file: a file copy, an HTTP download or a producer. */
+/**
+ * Gets a dataset's bytes from its source: a file copy or an HTTP download into a channel the cache opened, or a
+ * producer writing a path. Reading stops one byte past the spec's expected size ({@link
+ * SourceTooLargeException}), so a wrong or endless source costs at most that; a file source must be a regular
+ * file (a FIFO or a device could block forever or never end).
+ */
 final class SourceFetcher {
 
-    private static final int CHUNK = 64 * 1024;
+    private static final int CHUNK = 256 * 1024;
 
     private final HttpDownloader http;
 
@@ -21,31 +27,55 @@ final class SourceFetcher {
         this.http = new HttpDownloader(timeouts, ticker);
     }
 
-    /** Fills {@code target} (an existing empty file) with the bytes of {@code spec}'s source. */
-    void fetchInto(DatasetSpec spec, Path target, ProgressListener progress) throws IOException, InterruptedException {
-        DatasetSource source = spec.source();
-        if (source instanceof DatasetSource.Producer producer) {
-            producer.producer().produce(target);
-        } else if (source instanceof DatasetSource.Url url && url.isHttp()) {
-            http.download(url.uri(), target, spec.key(), progress);
-        } else if (source instanceof DatasetSource.Url url) {
-            copyFile(Path.of(url.uri()), target, spec.key(), progress);
+    /** Lets {@code spec}'s producer write {@code target} (an existing empty file private to this fetch). */
+    void produce(DatasetSpec spec, Path target) throws IOException, InterruptedException {
+        ((DatasetSource.Producer) spec.source()).producer().produce(target);
+    }
+
+    /** Writes the bytes of {@code spec}'s URI source into {@code out} (a new, empty file). */
+    void fetchInto(DatasetSpec spec, FileChannel out, ProgressListener progress)
+            throws IOException, InterruptedException {
+        if (!(spec.source() instanceof DatasetSource.Url url)) {
+            throw new IllegalStateException("not a URI source: " + spec.source());
+        }
+        if (url.isHttp()) {
+            http.download(url.uri(), out, spec.key(), spec.size(), progress);
         } else {
-            throw new IllegalStateException("unknown source kind " + source);
+            copyFile(Path.of(url.uri()), out, spec.key(), spec.size(), progress);
         }
     }
 
-    private static void copyFile(Path from, Path target, String key, ProgressListener progress) throws IOException {
-        OptionalLong total = OptionalLong.of(Files.size(from));
-        byte[] buffer = new byte[CHUNK];
+    private static void copyFile(
+            Path from, FileChannel out, String key, OptionalLong expected, ProgressListener progress)
+            throws IOException {
+        BasicFileAttributes attributes = Files.readAttributes(from, BasicFileAttributes.class);
+        if (!attributes.isRegularFile()) {
+            throw new IOException(from + " is not a regular file ("
+                    + TrustedDirectory.kindOf(attributes)
+                    + "); a FIFO or device may block or never end, so only regular files are read as sources");
+        }
+        OptionalLong total = OptionalLong.of(attributes.size());
+        long limit = expected.isPresent() ? expected.getAsLong() + 1 : Long.MAX_VALUE;
+        ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
         long copied = 0;
-        try (InputStream in = Files.newInputStream(from);
-                OutputStream out = Files.newOutputStream(target, StandardOpenOption.TRUNCATE_EXISTING)) {
-            for (int n; (n = in.read(buffer)) >= 0; ) {
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
+            while (true) {
+                buffer.clear();
+                buffer.limit((int) Math.min(CHUNK, limit - copied));
+                if (buffer.limit() == 0) {
+                    throw new SourceTooLargeException(from.toString(), expected.getAsLong());
+                }
+                int n = in.read(buffer);
+                if (n < 0) {
+                    break;
+                }
                 if (Thread.currentThread().isInterrupted()) {
                     throw new InterruptedIOException("interrupted after " + copied + " bytes");
                 }
-                out.write(buffer, 0, n);
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
                 copied += n;
                 progress.onProgress(key, copied, total);
             }

@@ -356,18 +356,65 @@ class DatasetCacheTest {
         CountingProducer producer = new CountingProducer();
         DatasetCache cache = cacheWith(producer);
         cache.fetch("ds");
-        EntryLayout layout = new EntryLayout(cache.lockVerdict().directory().getParent());
-        Path metadataFile = layout.metadataFile("ds");
-        EntryMetadata now = EntryMetadata.read(metadataFile, "ds", cache.entryPath("ds"));
+        Path root = cache.lockVerdict().directory().getParent();
+        EntryMetadata now = TestData.metadata(root, "ds", cache.entryPath("ds"));
         // a later holder (token far ahead) has recorded the entry; this process's next token is older
-        new EntryMetadata(now.attempts(), now.fenceProvider(), now.fenceToken() + 1_000_000, now.published())
-                .write(metadataFile);
+        TestData.writeMetadata(
+                root,
+                "ds",
+                new EntryMetadata(
+                        now.attempts(),
+                        now.fenceProvider(),
+                        now.fenceToken() + 1_000_000,
+                        "someone-else",
+                        now.published(),
+                        now.identity(),
+                        ""));
         assertThatThrownBy(() -> cache.fetch("ds", FetchOptions.of(FetchPolicy.ALWAYS)))
                 .isInstanceOf(CacheFencingException.class)
                 .hasMessageContaining("'ds'")
                 .hasMessageContaining(Long.toString(now.fenceToken() + 1_000_000));
         assertThat(producer.started.get()).isEqualTo(1);
         assertThat(read(cache.entryPath("ds"))).isEqualTo("v1");
+    }
+
+    @Test
+    void anEqualFencingTokenFromAnotherHolderIsRefusedAndTheSameHolderIsNot() {
+        EntryMetadata recorded =
+                new EntryMetadata(3, "exclusive-create", 7, "holder-a", Optional.empty(), Optional.empty(), "");
+        assertThat(recorded.fencesOut("exclusive-create", 7, "holder-b"))
+                .as("equal token, other holder")
+                .isTrue();
+        assertThat(recorded.fencesOut("exclusive-create", 7, "holder-a"))
+                .as("the same holder again")
+                .isFalse();
+        assertThat(recorded.fencesOut("exclusive-create", 6, "holder-a"))
+                .as("older")
+                .isTrue();
+        assertThat(recorded.fencesOut("exclusive-create", 8, "holder-b"))
+                .as("newer")
+                .isFalse();
+
+        // end to end: the next acquisition's token is recorded as if another holder had already used it
+        CountingProducer producer = new CountingProducer();
+        DatasetCache cache = cacheWith(producer);
+        cache.fetch("ds");
+        Path root = cache.lockVerdict().directory().getParent();
+        EntryMetadata now = TestData.metadata(root, "ds", cache.entryPath("ds"));
+        TestData.writeMetadata(
+                root,
+                "ds",
+                new EntryMetadata(
+                        now.attempts(),
+                        now.fenceProvider(),
+                        now.fenceToken() + 1, // what the next acquisition of the lock will carry
+                        "a-broken-holder-that-got-the-same-token",
+                        now.published(),
+                        now.identity(),
+                        ""));
+        assertThatThrownBy(() -> cache.fetch("ds", FetchOptions.of(FetchPolicy.ALWAYS)))
+                .isInstanceOf(CacheFencingException.class);
+        assertThat(producer.started.get()).isEqualTo(1);
     }
 
     @Test

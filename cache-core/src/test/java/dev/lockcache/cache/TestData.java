@@ -54,6 +54,28 @@ final class TestData {
         return found;
     }
 
+    /** The metadata of {@code key} under the real cache {@code root}. */
+    static EntryMetadata metadata(Path root, String key, Path entry) {
+        try (TrustedDirectory r = TrustedDirectory.root(root, false);
+                TrustedDirectory entries = r.child("entries", "entries", false);
+                TrustedDirectory dir = entries.child(key, "entry", false)) {
+            return EntryMetadata.read(dir, key, entry);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Replaces the metadata of {@code key} under the real cache {@code root}. */
+    static void writeMetadata(Path root, String key, EntryMetadata metadata) {
+        try (TrustedDirectory r = TrustedDirectory.root(root, false);
+                TrustedDirectory entries = r.child("entries", "entries", false);
+                TrustedDirectory dir = entries.child(key, "entry", false)) {
+            metadata.write(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A cache over {@code root} with the providers on the test class path, chosen by the default strategy. */
     static DatasetCache.Builder cache(Path root) {
         return DatasetCache.builder().root(root).providerChoice(ProviderChoice.automatic());
