@@ -6,6 +6,7 @@ import dev.lockcache.lock.LockProviderException;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.FileSystemKinds;
 import dev.lockcache.lock.spi.LockProvider;
+import dev.lockcache.lock.spi.Mechanism;
 import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
 import java.nio.file.FileStore;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,6 +41,9 @@ final class FilesystemLockStrategy implements LockStrategy {
     static final String DOUBLE = "double";
 
     private static final Logger LOG = LoggerFactory.getLogger(FilesystemLockStrategy.class);
+
+    /** The kernel's lock mechanisms, whose reach the mount options decide. */
+    private static final Set<Mechanism> KERNEL = EnumSet.of(Mechanism.FLOCK, Mechanism.FCNTL, Mechanism.OFD);
 
     private static final Set<String> WINDOWS_TYPES =
             Set.of("ntfs", "refs", "fat", "fat32", "cifs", "smb3", "smbfs", "smb2");
@@ -130,7 +135,7 @@ final class FilesystemLockStrategy implements LockStrategy {
                 candidates.add(new Candidate(name, Outcome.UNAVAILABLE, availability.reason()));
                 continue;
             }
-            Optional<String> against = evidenceAgainst(name, mount);
+            Optional<String> against = evidenceAgainst(provider.mechanisms(), mount);
             if (against.isPresent()) {
                 candidates.add(new Candidate(name, Outcome.REFUSED, against.get()));
                 continue;
@@ -178,7 +183,7 @@ final class FilesystemLockStrategy implements LockStrategy {
         }
         Row row = row(mount, choice.interop());
         String override = "-D" + ProviderChoice.FORCE_PROPERTY + "=true (or " + ProviderChoice.FORCE_ENV + "=true)";
-        Optional<String> against = evidenceAgainst(name, mount);
+        Optional<String> against = evidenceAgainst(provider.mechanisms(), mount);
         if (against.isPresent() && !choice.force()) {
             throw new LockProviderException(
                     "lock provider '" + name + "' was asked for " + dir + " but is unsafe there: " + against.get()
@@ -281,10 +286,14 @@ final class FilesystemLockStrategy implements LockStrategy {
                 "its lock semantics are unknown; an atomic create with a heartbeat lease is coherent");
     }
 
-    /** Why the mount options say {@code provider}'s locks would not reach other clients there, if they do. */
-    static Optional<String> evidenceAgainst(String provider, MountTable.Mount mount) {
-        boolean flockLike = provider.equals(FLOCK) || provider.equals(DOUBLE);
-        boolean fcntlLike = provider.equals(OFD) || provider.equals(NIO) || provider.equals(DOUBLE);
+    /**
+     * Why the mount options say a provider holding {@code mechanisms} would not reach other clients there, if
+     * they do. A provider that holds several mechanisms (a composite) is refused when any of them stays local:
+     * its promise is to exclude every peer of each. Decided by the mechanisms, through {@link Mechanism}'s
+     * closed set, never by provider names; a provider outside the table (no mechanisms) has no evidence against
+     * it here and is judged by its probe.
+     */
+    static Optional<String> evidenceAgainst(Set<Mechanism> mechanisms, MountTable.Mount mount) {
         String type = mount.type();
         if (isNfs(type)) {
             Optional<String> local = nfsLocalLocks(mount);
@@ -293,17 +302,24 @@ final class FilesystemLockStrategy implements LockStrategy {
             }
             String scope = local.get();
             String how = scope.equals("nolock") ? "'nolock'" : "'local_lock=" + scope + "'";
-            boolean flockLocal = !scope.equals("posix");
-            boolean fcntlLocal = !scope.equals("flock");
-            if (flockLike && flockLocal) {
+            Set<Mechanism> clientLocal = EnumSet.noneOf(Mechanism.class);
+            if (!scope.equals("posix")) {
+                clientLocal.add(Mechanism.FLOCK);
+            }
+            if (!scope.equals("flock")) {
+                clientLocal.add(Mechanism.FCNTL);
+                clientLocal.add(Mechanism.OFD);
+            }
+            if (mechanisms.contains(Mechanism.FLOCK) && clientLocal.contains(Mechanism.FLOCK)) {
                 return Optional.of("NFS is mounted with " + how + ", so flock locks stay on this client");
             }
-            if (fcntlLike && fcntlLocal) {
+            if (mechanisms.stream().anyMatch(m -> m != Mechanism.FLOCK && clientLocal.contains(m))) {
                 return Optional.of("NFS is mounted with " + how + ", so fcntl (POSIX/OFD) locks stay on this client");
             }
             return Optional.empty();
         }
-        if (type.equals("lustre") && (flockLike || fcntlLike)) {
+        boolean kernel = mechanisms.stream().anyMatch(KERNEL::contains);
+        if (type.equals("lustre") && kernel) {
             if (mount.has("localflock")) {
                 return Optional.of("Lustre is mounted with 'localflock', so flock and fcntl locks stay on this node");
             }

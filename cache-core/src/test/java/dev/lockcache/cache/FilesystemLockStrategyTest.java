@@ -14,6 +14,7 @@ import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.LockRequest;
+import dev.lockcache.lock.spi.Mechanism;
 import dev.lockcache.lock.spi.ProbeResult;
 import dev.lockcache.lock.spi.ProbeResult.Verdict;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class FilesystemLockStrategyTest {
     private final MountTable mounts = MountTable.parse(MountTableTest.FIXTURE);
 
     /** A provider whose availability and probe verdict are scripted; it is never asked to lock. */
-    static final class FakeProvider implements LockProvider {
+    static class FakeProvider implements LockProvider {
         final String name;
         final boolean available;
         final Verdict verdict;
@@ -56,6 +57,19 @@ class FilesystemLockStrategyTest {
         @Override
         public Set<LockFeature> features() {
             return Set.of(LockFeature.CROSS_PROCESS);
+        }
+
+        /** What the real provider of this name holds; the strategy decides by these, never by the name. */
+        @Override
+        public Set<Mechanism> mechanisms() {
+            return switch (name) {
+                case "flock" -> Set.of(Mechanism.FLOCK);
+                case "ofd" -> Set.of(Mechanism.OFD);
+                case "nio" -> Set.of(Mechanism.FCNTL);
+                case "exclusive-create" -> Set.of(Mechanism.EXCLUSIVE_CREATE);
+                case "double" -> Set.of(Mechanism.FLOCK, Mechanism.FCNTL);
+                default -> Set.of();
+            };
         }
 
         @Override
@@ -200,6 +214,38 @@ class FilesystemLockStrategyTest {
         // flock goes to... nowhere useful with local_lock=flock, but fcntl still reaches the server there
         assertThat(choose("/mnt/nfsflock", all(), ProviderChoice.named("ofd")).providerName())
                 .isEqualTo("ofd");
+    }
+
+    @Test
+    void theEvidenceJudgesTheMechanismsAProviderHoldsNotItsName() {
+        FakeProvider renamedFlock = new FakeProvider("site-flock", true, Verdict.EXCLUDES) {
+            @Override
+            public Set<Mechanism> mechanisms() {
+                return Set.of(Mechanism.FLOCK);
+            }
+        };
+        assertThatThrownBy(() -> choose("/mnt/nfsflock", providers(renamedFlock), ProviderChoice.named("site-flock")))
+                .isInstanceOf(LockProviderException.class)
+                .hasMessageContaining("flock locks stay on this client");
+        FakeProvider composite = new FakeProvider("site-double", true, Verdict.EXCLUDES) {
+            @Override
+            public Set<Mechanism> mechanisms() {
+                return Set.of(Mechanism.FLOCK, Mechanism.OFD);
+            }
+        };
+        // fcntl reaches the server with local_lock=flock, but the composite's flock half would not
+        assertThatThrownBy(() -> choose("/mnt/nfsflock", providers(composite), ProviderChoice.named("site-double")))
+                .hasMessageContaining("flock locks stay on this client");
+        FakeProvider outsideTheTable = new FakeProvider("flock", true, Verdict.EXCLUDES) {
+            @Override
+            public Set<Mechanism> mechanisms() {
+                return Set.of(Mechanism.EXCLUSIVE_CREATE);
+            }
+        };
+        assertThat(choose("/mnt/nfsflock", providers(outsideTheTable), ProviderChoice.named("flock"))
+                        .providerName())
+                .as("a provider called flock that holds no kernel lock is not refused for flock's reach")
+                .isEqualTo("flock");
     }
 
     @Test
