@@ -1,7 +1,10 @@
 package dev.lockcache.lock.exclusive;
 
 import dev.lockcache.lock.LockLostException;
+import dev.lockcache.lock.LockOwner;
+import dev.lockcache.lock.OwnerRecord;
 import dev.lockcache.lock.Ticker;
+import dev.lockcache.lock.UnsafePathException;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;
@@ -9,6 +12,7 @@ import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.LockRequest;
 import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -91,12 +95,37 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
     private final boolean strict;
     private final boolean alwaysForce;
     private final Ticker ticker;
-    private final Linking linking;
-    private final LockBreaker.Hook breakHook;
+    private final Seams seams;
 
     private final StaleHolderJudge judge;
     private final LockBreaker breaker;
     private final RecordPublisher publisher;
+
+    /** What tests replace: how links are made, and the pause points that hold a race window open. */
+    record Seams(
+            Linking linking,
+            LockBreaker.Hook breakHook,
+            LockDirectory.Pause directoryPause,
+            RecordPublisher.Pause publishPause) {
+        static final Seams NONE =
+                new Seams(Linking.JDK, LockBreaker.Hook.NONE, LockDirectory.Pause.NONE, RecordPublisher.Pause.NONE);
+
+        Seams withLinking(Linking newLinking) {
+            return new Seams(newLinking, breakHook, directoryPause, publishPause);
+        }
+
+        Seams withBreakHook(LockBreaker.Hook hook) {
+            return new Seams(linking, hook, directoryPause, publishPause);
+        }
+
+        Seams withDirectoryPause(LockDirectory.Pause pause) {
+            return new Seams(linking, breakHook, pause, publishPause);
+        }
+
+        Seams withPublishPause(RecordPublisher.Pause pause) {
+            return new Seams(linking, breakHook, directoryPause, pause);
+        }
+    }
 
     /** A provider configured from system properties (see the constants), else with the defaults. */
     public ExclusiveCreateLockProvider() {
@@ -110,35 +139,26 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
                 Boolean.getBoolean(STRICT_PROPERTY),
                 Boolean.getBoolean(FORCE_PROPERTY),
                 Ticker.system(),
-                Linking.JDK,
-                LockBreaker.Hook.NONE);
+                Seams.NONE);
     }
 
     private ExclusiveCreateLockProvider(
-            Duration lease,
-            Duration heartbeatPeriod,
-            boolean strict,
-            boolean alwaysForce,
-            Ticker ticker,
-            Linking linking,
-            LockBreaker.Hook breakHook) {
+            Duration lease, Duration heartbeatPeriod, boolean strict, boolean alwaysForce, Ticker ticker, Seams seams) {
         this.lease = lease;
         this.heartbeatPeriod = heartbeatPeriod;
         this.strict = strict;
         this.alwaysForce = alwaysForce;
         this.ticker = ticker;
-        this.linking = linking;
-        this.breakHook = breakHook;
+        this.seams = seams;
         this.judge = new StaleHolderJudge(lease, ticker);
-        this.breaker = new LockBreaker(judge, breakHook);
-        this.publisher = new RecordPublisher(linking, alwaysForce);
+        this.breaker = new LockBreaker(judge, seams.breakHook(), seams.linking());
+        this.publisher = new RecordPublisher(seams.linking(), alwaysForce, seams.publishPause());
     }
 
     /** The same provider with lease {@code newLease} and a heartbeat every third of it. */
     public ExclusiveCreateLockProvider withLease(Duration newLease) {
         requirePositive(newLease, "lease");
-        return new ExclusiveCreateLockProvider(
-                newLease, newLease.dividedBy(3), strict, alwaysForce, ticker, linking, breakHook);
+        return new ExclusiveCreateLockProvider(newLease, newLease.dividedBy(3), strict, alwaysForce, ticker, seams);
     }
 
     /** The same provider with the heartbeat bumped every {@code period}, which must be shorter than the lease. */
@@ -148,18 +168,17 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
             throw new IllegalArgumentException("heartbeat period " + period + " must be shorter than the lease " + lease
                     + ", or waiters would break live holders");
         }
-        return new ExclusiveCreateLockProvider(lease, period, strict, alwaysForce, ticker, linking, breakHook);
+        return new ExclusiveCreateLockProvider(lease, period, strict, alwaysForce, ticker, seams);
     }
 
     /** The same provider that never ({@code true}) or, with proof, does ({@code false}) break stale locks. */
     public ExclusiveCreateLockProvider strict(boolean neverBreak) {
-        return new ExclusiveCreateLockProvider(
-                lease, heartbeatPeriod, neverBreak, alwaysForce, ticker, linking, breakHook);
+        return new ExclusiveCreateLockProvider(lease, heartbeatPeriod, neverBreak, alwaysForce, ticker, seams);
     }
 
     /** The same provider forcing every record to storage before publishing ({@code true}), or only off local disks. */
     public ExclusiveCreateLockProvider forceAlways(boolean force) {
-        return new ExclusiveCreateLockProvider(lease, heartbeatPeriod, strict, force, ticker, linking, breakHook);
+        return new ExclusiveCreateLockProvider(lease, heartbeatPeriod, strict, force, ticker, seams);
     }
 
     /** The same provider measuring leases on {@code newTicker} (for tests of stale holders). */
@@ -167,17 +186,23 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
         if (newTicker == null) {
             throw new IllegalArgumentException("ticker must not be null; use Ticker.system()");
         }
-        return new ExclusiveCreateLockProvider(
-                lease, heartbeatPeriod, strict, alwaysForce, newTicker, linking, breakHook);
+        return new ExclusiveCreateLockProvider(lease, heartbeatPeriod, strict, alwaysForce, newTicker, seams);
     }
 
     ExclusiveCreateLockProvider withLinking(Linking newLinking) {
-        return new ExclusiveCreateLockProvider(
-                lease, heartbeatPeriod, strict, alwaysForce, ticker, newLinking, breakHook);
+        return withSeams(seams.withLinking(newLinking));
     }
 
     ExclusiveCreateLockProvider withBreakHook(LockBreaker.Hook hook) {
-        return new ExclusiveCreateLockProvider(lease, heartbeatPeriod, strict, alwaysForce, ticker, linking, hook);
+        return withSeams(seams.withBreakHook(hook));
+    }
+
+    ExclusiveCreateLockProvider withSeams(Seams newSeams) {
+        return new ExclusiveCreateLockProvider(lease, heartbeatPeriod, strict, alwaysForce, ticker, newSeams);
+    }
+
+    Seams seams() {
+        return seams;
     }
 
     /** How long a record must stay unchanged before a waiter may break it. */
@@ -220,36 +245,61 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
 
     @Override
     public ProbeResult probe(Path directory) {
-        return ExclusiveCreateProbe.probe(directory, linking);
+        return ExclusiveCreateProbe.probe(directory, seams.linking());
     }
 
     @Override
     public Optional<HeldLock> tryLock(LockRequest request) throws IOException {
         Path path = request.path();
-        for (int round = 0; ; round++) {
-            // A waiter polling a lock it saw held looks before it publishes: writing, linking and deleting a
-            // temporary record on every poll is what made a blocked waiter costly.
-            Optional<RecordSnapshot> seenHeld =
-                    round == 0 && judge.observing(path) ? RecordSnapshot.read(path) : Optional.empty();
-            if (seenHeld.isEmpty()) {
-                Optional<ExclusiveHold> hold = publisher.tryPublish(path, request.operation());
-                if (hold.isPresent()) {
-                    judge.forget(path);
-                    Heartbeats.start(hold.get(), heartbeatPeriod);
-                    return Optional.of(hold.get());
+        String name = path.getFileName().toString();
+        LockDirectory directory = LockDirectory.open(path, seams.directoryPause());
+        boolean handedOver = false;
+        try {
+            for (int round = 0; ; round++) {
+                // A waiter polling a lock it saw held looks before it publishes: writing, linking and deleting a
+                // temporary record on every poll is what made a blocked waiter costly.
+                Optional<RecordSnapshot> seenHeld = round == 0 && judge.observing(path)
+                        ? RecordSnapshot.readRecord(directory, name)
+                        : Optional.empty();
+                if (seenHeld.isEmpty()) {
+                    Optional<LockDirectory.Entry> there = directory.stat(name);
+                    if (there.isPresent()) {
+                        directory.requireSafeLockFile(name, there.get());
+                    } else {
+                        Optional<ExclusiveHold> hold = publisher.tryPublish(directory, path, request.operation());
+                        if (hold.isPresent()) {
+                            handedOver = true;
+                            judge.forget(path);
+                            Heartbeats.start(hold.get(), heartbeatPeriod);
+                            return Optional.of(hold.get());
+                        }
+                        breakAgedGuard(directory, name);
+                    }
+                }
+                if (strict || round > 0) {
+                    return Optional.empty();
+                }
+                Optional<RecordSnapshot> current =
+                        seenHeld.isPresent() ? seenHeld : RecordSnapshot.readRecord(directory, name);
+                if (current.isEmpty()) {
+                    continue; // released meanwhile: one more try
+                }
+                Optional<String> proof = judge.proofOfStaleness(path, current.get());
+                if (proof.isEmpty() || !breaker.breakIfUnchanged(directory, path, current.get(), proof.get())) {
+                    return Optional.empty();
                 }
             }
-            if (strict || round > 0) {
-                return Optional.empty();
+        } finally {
+            if (!handedOver) {
+                directory.close();
             }
-            Optional<RecordSnapshot> current = seenHeld.isPresent() ? seenHeld : RecordSnapshot.read(path);
-            if (current.isEmpty()) {
-                continue; // released meanwhile: one more try
-            }
-            Optional<String> proof = judge.proofOfStaleness(path, current.get());
-            if (proof.isEmpty() || !breaker.breakIfUnchanged(path, current.get(), proof.get())) {
-                return Optional.empty();
-            }
+        }
+    }
+
+    /** A publisher that withdrew because of a breaker guard clears the guard once it has aged a lease. */
+    private void breakAgedGuard(LockDirectory directory, String name) throws IOException {
+        if (!strict && directory.keyInDirectory(LockBreaker.guardName(name)) != null) {
+            breaker.breakGuardIfAged(directory, LockBreaker.guardName(name));
         }
     }
 
@@ -267,6 +317,30 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
         return Optional.empty();
     }
 
+    /**
+     * Reads the owner record at {@code lockFile} without following a link, without opening anything that is not
+     * a regular file this process may trust, and within {@link OwnerRecord#MAX_BYTES}; never throws and never
+     * blocks on a FIFO.
+     */
+    @Override
+    public LockOwner readOwner(Path lockFile) {
+        Path absolute = lockFile.toAbsolutePath();
+        if (absolute.getParent() == null || absolute.getFileName() == null) {
+            return new LockOwner.Absent();
+        }
+        try (LockDirectory directory = LockDirectory.open(absolute, LockDirectory.Pause.NONE)) {
+            return RecordSnapshot.readRecord(directory, absolute.getFileName().toString())
+                    .map(RecordSnapshot::owner)
+                    .orElse(new LockOwner.Absent());
+        } catch (NoSuchFileException e) {
+            return new LockOwner.Absent();
+        } catch (UnsafePathException e) {
+            return new LockOwner.Unreadable(e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            return new LockOwner.Unreadable("cannot read " + absolute + ": " + e);
+        }
+    }
+
     @Override
     public void release(HeldLock lock) throws IOException {
         if (!(lock instanceof ExclusiveHold hold)) {
@@ -275,7 +349,12 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
         hold.stopBeating();
         RenameAway.Outcome outcome;
         try {
-            outcome = RenameAway.remove(hold.path(), "release", renamed -> isOwn(renamed, hold));
+            outcome = RenameAway.remove(
+                    hold.directory(),
+                    hold.name(),
+                    "release",
+                    RenameAway.Check.identity(hold.directory(), hold.fileKey()),
+                    hold.linking());
         } finally {
             hold.closeRecord();
         }
@@ -301,18 +380,6 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
                                 + ") and a third process created the lock while it was checked; both may hold it");
             default -> throw new IllegalStateException("unknown outcome " + outcome);
         }
-    }
-
-    private static boolean isOwn(Path renamed, ExclusiveHold hold) throws IOException {
-        Object fileKey = hold.fileKey();
-        if (fileKey != null) {
-            // The holder keeps its record file open, so no other file can have this identity now.
-            return fileKey.equals(RecordSnapshot.fileKey(renamed));
-        }
-        return RecordSnapshot.read(renamed)
-                .flatMap(RecordSnapshot::record)
-                .map(record -> record.token().equals(hold.token()))
-                .orElse(false);
     }
 
     @Override

@@ -1,35 +1,41 @@
 package dev.lockcache.lock.exclusive;
 
 import dev.lockcache.lock.LockOwner;
-import dev.lockcache.lock.spi.LockProvider;
+import dev.lockcache.lock.OwnerRecord;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Removes a file only if it is the one the caller means, without a compare-then-delete race.
  *
- * <p>Checking a file and then deleting its path is racy: between the two steps the file may be replaced and
- * the delete would remove the newcomer. Instead the path is first renamed to a unique name in the same
- * directory (atomic: from that moment the file is out of everybody's way and no longer at the path, and a new
- * file created at the path is untouched by anything that follows), then the renamed file is checked. If it
- * is not the expected one, it is put back with {@code link(2)}, which fails rather than overwrite a file that
- * was created at the path in the meantime; that short window, and only when the expected file had already
- * been replaced, is the one left open, and it is reported as {@link Outcome.Kind#FOREIGN_LOST}.
+ * <p>Checking a file and then deleting its name is racy: between the two steps the file may be replaced and
+ * the delete would remove the newcomer. Instead the name is first renamed to a unique name in the same
+ * directory ({@code renameat} through the open {@link LockDirectory}: from that moment the file is out of
+ * everybody's way, and a new file created at the name is untouched by anything that follows), then the
+ * renamed file is checked. If it is not the expected one, it is put back with {@code link(2)}, which fails
+ * rather than overwrite a file that was created at the name in the meantime; that short window, between two
+ * system calls and only when the expected file had already been replaced, is the one left open, and it is
+ * reported as {@link Outcome.Kind#FOREIGN_LOST}. Callers narrow it further by checking identity just before
+ * (see {@link LockBreaker}).
  */
 final class RenameAway {
 
     private RenameAway() {}
 
-    /** Tells whether a renamed file is the one the caller meant. */
+    /** Tells whether the renamed file (named {@code renamed} in the directory) is the one the caller meant. */
     @FunctionalInterface
     interface Check {
-        boolean isExpected(Path renamed) throws IOException;
+        boolean isExpected(String renamed) throws IOException;
+
+        /** The file whose identity is {@code fileKey}; an identity nobody has ({@code null}) matches nothing. */
+        static Check identity(LockDirectory directory, Object fileKey) {
+            return renamed -> fileKey != null && Objects.equals(directory.keyInDirectory(renamed), fileKey);
+        }
     }
 
     /** What happened. */
@@ -37,26 +43,32 @@ final class RenameAway {
         enum Kind {
             /** The expected file was removed. */
             REMOVED,
-            /** Nothing was at the path. */
+            /** Nothing was at the name. */
             ABSENT,
-            /** Another file was at the path; it was put back. */
+            /** Another file was at the name; it was put back. */
             FOREIGN_RESTORED,
-            /** Another file was at the path and could not be put back (a newcomer took the path). */
+            /** Another file was at the name and could not be put back (a newcomer took the name). */
             FOREIGN_LOST
         }
     }
 
+    /** The unique name a file is renamed to while it is checked. */
+    static String awayName(String name, String purpose) {
+        return "." + name + "." + purpose + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".removing";
+    }
+
     /**
-     * Renames {@code path} away, checks it with {@code check}, and deletes it if expected, else puts it back.
+     * Renames {@code name} away, checks it with {@code check}, and deletes it if expected, else puts it back.
      *
      * @param purpose a word for the temporary name ({@code release}, {@code break}...), for people reading a
      *     directory listing after a crash
      */
-    static Outcome remove(Path path, String purpose, Check check) throws IOException {
-        Path renamed = path.resolveSibling("." + path.getFileName() + "." + purpose + "."
-                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".removing");
+    static Outcome remove(LockDirectory directory, String name, String purpose, Check check, Linking linking)
+            throws IOException {
+        String renamed = awayName(name, purpose);
         try {
-            Files.move(path, renamed, StandardCopyOption.ATOMIC_MOVE);
+            directory.rename(name, renamed);
         } catch (NoSuchFileException e) {
             return new Outcome(Outcome.Kind.ABSENT, new LockOwner.Absent());
         }
@@ -64,37 +76,51 @@ final class RenameAway {
         try {
             expected = check.isExpected(renamed);
         } catch (IOException | RuntimeException e) {
-            putBack(renamed, path);
+            putBack(directory, renamed, name, linking);
             throw e;
         }
         if (expected) {
-            Files.delete(renamed);
+            directory.delete(renamed);
             return new Outcome(Outcome.Kind.REMOVED, new LockOwner.Absent());
         }
-        LockOwner found = LockProvider.readOwnerRecordFile(renamed);
-        return new Outcome(putBack(renamed, path) ? Outcome.Kind.FOREIGN_RESTORED : Outcome.Kind.FOREIGN_LOST, found);
+        LockOwner found = describe(directory, renamed);
+        return new Outcome(
+                putBack(directory, renamed, name, linking) ? Outcome.Kind.FOREIGN_RESTORED : Outcome.Kind.FOREIGN_LOST,
+                found);
     }
 
-    /** Puts {@code renamed} back at {@code path} unless a newcomer holds the path; the renamed name is gone after. */
-    private static boolean putBack(Path renamed, Path path) throws IOException {
+    private static LockOwner describe(LockDirectory directory, String renamed) {
         try {
-            Files.createLink(path, renamed);
+            Optional<LockDirectory.Content> content = directory.read(renamed, OwnerRecord.MAX_BYTES + 1, "record", 2);
+            return content.map(c -> OwnerRecord.parse(c.bytes(), c.bytes().length))
+                    .orElse(new LockOwner.Absent());
+        } catch (IOException | RuntimeException e) {
+            return new LockOwner.Unreadable("cannot read " + directory.resolve(renamed) + ": " + e.getMessage());
+        }
+    }
+
+    /** Puts {@code renamed} back at {@code name} unless a newcomer holds it; the renamed name is gone after. */
+    private static boolean putBack(LockDirectory directory, String renamed, String name, Linking linking)
+            throws IOException {
+        Object key = directory.keyInDirectory(renamed);
+        try {
+            directory.link(linking, name, renamed, key);
         } catch (FileAlreadyExistsException e) {
-            Files.deleteIfExists(renamed);
+            directory.deleteIfExists(renamed);
             return false;
         } catch (UnsupportedOperationException | FileSystemException e) {
             if (e instanceof FileSystemException fse && !Linking.isUnsupported(fse)) {
                 throw fse;
             }
             // No hard links here: a plain rename back, which on POSIX would replace a newcomer, so check first.
-            if (Files.exists(path)) {
-                Files.deleteIfExists(renamed);
+            if (directory.keyInDirectory(name) != null) {
+                directory.deleteIfExists(renamed);
                 return false;
             }
-            Files.move(renamed, path, StandardCopyOption.ATOMIC_MOVE);
+            directory.rename(renamed, name);
             return true;
         }
-        Files.deleteIfExists(renamed);
+        directory.deleteIfExists(renamed);
         return true;
     }
 }

@@ -8,6 +8,8 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decides, with proof only, that the holder of a lock (or of a breaker guard) is stale.
@@ -19,12 +21,23 @@ import java.util.Optional;
  * that state. Clocks of different hosts are never compared, and an empty or partial record is simply a state
  * that has to stay unchanged for a lease like any other ("no heartbeat yet").
  *
+ * <p><b>What the proof rests on.</b> A record is believed only when nobody but this user (or root) could have
+ * written it: the file, seen through {@code lstat} without following links, is owned by this user or root and
+ * its mode lets nobody else write it (no group or other write bit; group write only with the group-shared
+ * opt-in of {@link dev.lockcache.lock.spi.DirectoryTrust}). lockcache creates its records with mode {@code 0600}
+ * set after creation, so the umask and default ACLs do not matter; the lock's directory is owned by this user
+ * or root and others cannot write it, or it is sticky and the file is this user's, so nobody else can replace
+ * the file either. The content of a record that fails this test (say a forged {@code start=} in a file
+ * another account could write) is never used as proof, and such a lock is never broken automatically: its
+ * waiters time out naming it. Root, and this user's own processes, are trusted.
+ *
  * <p>Observations are kept per path, for the most recently judged {@value #MAX_OBSERVED} paths; forgetting
  * one only delays a break, never causes one. Thread-safe.
  */
 final class StaleHolderJudge {
 
     static final int MAX_OBSERVED = 1024;
+    private static final Logger LOG = LoggerFactory.getLogger(StaleHolderJudge.class);
 
     private final Duration lease;
     private final Ticker ticker;
@@ -46,6 +59,15 @@ final class StaleHolderJudge {
         }
     };
 
+    private final Map<Path, Boolean> warnedUnbelievable = new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Path, Boolean> eldest) {
+            return size() > 256;
+        }
+    };
+
     private record Observation(RecordSnapshot state, long firstSeenNanos) {}
 
     StaleHolderJudge(Duration lease, Ticker ticker) {
@@ -55,12 +77,18 @@ final class StaleHolderJudge {
 
     /** The proof that the holder seen in {@code current} at {@code path} is stale, if there is one. */
     Optional<String> proofOfStaleness(Path path, RecordSnapshot current) {
+        if (!believable(path, current)) {
+            return Optional.empty();
+        }
         Optional<String> processProof = current.record().flatMap(this::cachedProcessProof);
         return processProof.isPresent() ? processProof : leaseProof(path, current);
     }
 
     /** The proof that {@code current} has not changed for a lease, if it has not; starts observing otherwise. */
     Optional<String> leaseProof(Path path, RecordSnapshot current) {
+        if (!believable(path, current)) {
+            return Optional.empty();
+        }
         long now = ticker.read();
         synchronized (observations) {
             Observation seen = observations.get(path);
@@ -76,6 +104,25 @@ final class StaleHolderJudge {
                     + Duration.ofNanos(unchanged).toMillis() + " ms on this process's monotonic clock (lease "
                     + lease.toMillis() + " ms)");
         }
+    }
+
+    /** Whether {@code current} could have been written only by this user or root (see the class comment). */
+    boolean believable(Path path, RecordSnapshot current) {
+        LockDirectory.Entry entry = current.entry();
+        if (entry.ownedByUsOrRoot() && entry.writableOnlyByOwner()) {
+            return true;
+        }
+        synchronized (warnedUnbelievable) {
+            if (warnedUnbelievable.put(path, Boolean.TRUE) == null) {
+                LOG.warn(
+                        "not breaking lock {}: its record (owner uid {}, mode {}) could have been written by another"
+                                + " user, so it proves nothing; remove it by hand if its holder is gone",
+                        path,
+                        entry.uid(),
+                        Integer.toOctalString(entry.mode() & 07777));
+            }
+        }
+        return false;
     }
 
     /** Whether a holder of {@code path} was seen recently (a waiter is polling it). */
