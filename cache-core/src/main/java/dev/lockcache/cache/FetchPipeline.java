@@ -105,8 +105,8 @@ final class FetchPipeline {
                         "the cache is read-only here, so it cannot be refetched; ask its"
                                 + " owner to fetch it again (policy ALWAYS)");
             }
-            if (trust != Trust.VERIFIED && trust != Trust.REHASHED) {
-                return Optional.empty();
+            if (trust != Trust.VERIFIED && !(readOnly && trust == Trust.REHASHED)) {
+                return Optional.empty(); // identityTrust's REHASHED only means "re-hash to tell": the locked path does
             }
             if (requested.isEmpty() || requested.get().equals(entry)) {
                 return Optional.of(entry);
@@ -232,9 +232,50 @@ final class FetchPipeline {
         if (now.isEmpty() || latest.published().isEmpty() || latest.identity().equals(now)) {
             return;
         }
+        now = settledIdentity(keyDir, entry);
+        if (now.isEmpty()) {
+            return;
+        }
         abandonIfLost(spec, entry, hold);
         refuseIfFenced(latest, spec.key(), entry, hold);
         latest.withIdentity(now.get()).write(keyDir);
+    }
+
+    /**
+     * The entry's identity, once the filesystem's clock has moved past its change time. File times come from a
+     * coarse kernel clock (a tick of 1-10 ms): a write into the entry within the tick of the cache's last change
+     * would leave every time as recorded. Recording only after a file created now shows a later change time
+     * makes any later write visible (git's "racily clean" problem, solved by waiting out the tick).
+     */
+    private static Optional<FileIdentity> settledIdentity(TrustedDirectory keyDir, Path entry) {
+        String probe = EntryLayout.tempName(entry.getFileName().toString());
+        try {
+            for (int round = 0; ; round++) {
+                Optional<FileIdentity> id = TransientIo.retry("inspect entry", entry, () -> FileIdentity.of(entry));
+                if (id.isEmpty()) {
+                    return id;
+                }
+                Optional<FileIdentity> clock =
+                        TransientIo.retry("read the filesystem clock", keyDir.resolve(probe), () -> {
+                            keyDir.create(probe, DirectoryTrust.fileMode()).close();
+                            Optional<FileIdentity> c = FileIdentity.of(keyDir.resolve(probe));
+                            keyDir.delete(probe);
+                            return c;
+                        });
+                if (clock.isEmpty() || clock.get().changed() > id.get().changed() || round >= 200) {
+                    // after 200 rounds the clock is not moving at all; the identity is still checked on every hit
+                    return id;
+                }
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return id;
+                }
+            }
+        } finally {
+            Durability.deleteQuietly(keyDir, probe);
+        }
     }
 
     private EntryMetadata publish(
@@ -290,7 +331,7 @@ final class FetchPipeline {
                 return null;
             });
             keyDir.sync();
-            FileIdentity id = TransientIo.retry("inspect entry", entry, () -> FileIdentity.of(entry))
+            FileIdentity id = settledIdentity(keyDir, entry)
                     .orElseThrow(() -> new CacheIOException(
                             "inspect entry",
                             entry,
