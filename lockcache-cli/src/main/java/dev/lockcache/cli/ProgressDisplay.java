@@ -1,7 +1,6 @@
 package dev.lockcache.cli;
 
 import dev.lockcache.cache.ProgressListener;
-import java.io.FileDescriptor;
 import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
 import jnr.posix.POSIXFactory;
@@ -11,25 +10,45 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 
 /**
  * The fetch progress bar: drawn on stderr by the progressbar library, only when stderr is a terminal and
- * the download has gone on for more than {@link #SHOW_AFTER_NANOS}; quiet otherwise. Hears one fetch.
+ * the download has gone on for more than {@link #SHOW_AFTER_NANOS} (or {@value #SHOW_AFTER_ENV}, a duration);
+ * quiet otherwise. Hears one fetch.
+ *
+ * <p>The terminal test is {@code isatty(2)} on the descriptor number, which needs no reflective access to
+ * {@link java.io.FileDescriptor} (so no {@code --add-opens} and no warning from jnr-posix).
  */
 final class ProgressDisplay implements ProgressListener, AutoCloseable {
 
     /** Downloads shorter than this show nothing. */
     static final long SHOW_AFTER_NANOS = 700_000_000L;
 
+    /** Environment variable that sets how long a download runs before the bar shows (default 700ms). */
+    static final String SHOW_AFTER_ENV = "LOCKCACHE_PROGRESS_AFTER";
+
+    private static final int STDERR = 2;
+
     private final BooleanSupplier terminal;
+    private final long showAfterNanos;
     private long firstNanos = -1;
     private boolean decided;
     private ProgressBar bar;
 
-    private ProgressDisplay(BooleanSupplier terminal) {
+    private ProgressDisplay(BooleanSupplier terminal, long showAfterNanos) {
         this.terminal = terminal;
+        this.showAfterNanos = showAfterNanos;
     }
 
     /** A display on stderr, if stderr is a terminal. */
     static ProgressDisplay forStderr() {
-        return new ProgressDisplay(ProgressDisplay::stderrIsTerminal);
+        String after = System.getenv(SHOW_AFTER_ENV);
+        long nanos = SHOW_AFTER_NANOS;
+        if (after != null && !after.isBlank()) {
+            try {
+                nanos = DurationConverter.parse(after).toNanos();
+            } catch (RuntimeException e) {
+                throw new CommandFailure(ExitCode.USAGE, SHOW_AFTER_ENV + "=" + after + ": " + e.getMessage());
+            }
+        }
+        return new ProgressDisplay(ProgressDisplay::stderrIsTerminal, nanos);
     }
 
     @Override
@@ -39,7 +58,7 @@ final class ProgressDisplay implements ProgressListener, AutoCloseable {
             firstNanos = now;
         }
         if (!decided) {
-            if (now - firstNanos < SHOW_AFTER_NANOS) {
+            if (now - firstNanos < showAfterNanos) {
                 return;
             }
             decided = true;
@@ -71,7 +90,7 @@ final class ProgressDisplay implements ProgressListener, AutoCloseable {
 
     private static boolean stderrIsTerminal() {
         try {
-            return POSIXFactory.getNativePOSIX().isatty(FileDescriptor.err);
+            return POSIXFactory.getNativePOSIX().isatty(STDERR) == 1;
         } catch (RuntimeException | LinkageError e) {
             return false; // no native POSIX: stay quiet
         }
