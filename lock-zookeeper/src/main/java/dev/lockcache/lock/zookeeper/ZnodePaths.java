@@ -16,9 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * absolute when no base is configured), then each name of it becomes one znode level under the root: {@code
  * /data/cache/.locks/mnist.lock} with base {@code /data/cache} and root {@code /lockcache} is {@code
  * /lockcache/.locks/mnist.lock}; without a base it is {@code /lockcache/data/cache/.locks/mnist.lock}. A name is
- * kept as it is when it is made of {@code A-Z a-z 0-9 . - + = , @ ~} and does not start with {@code _}; every
- * other byte of its UTF-8 form (and a leading {@code _}, and {@code %} itself) is written {@code %XX}. So the
- * mapping is one-to-one, every result is a legal znode name, and no directory name can pass for a contender:
+ * kept as it is when it is made of {@code A-Z a-z 0-9 . - + = , @ ~ _} and does not start with {@code _}; every
+ * other byte of its UTF-8 form (and a leading {@code _}, and {@code %} itself) is written {@code %XX}, a lone
+ * surrogate (which has no UTF-8 form) {@code %UXXXX}. So the mapping is one-to-one, every result is a legal znode
+ * name, and no directory name can pass for a contender:
  * contenders are the children named {@code _c_<uuid>-write-<sequence>} or {@code _c_<uuid>-read-<sequence>}
  * (Curator's protected ephemeral-sequential names).
  */
@@ -113,18 +114,23 @@ final class ZnodePaths {
             return name;
         }
         StringBuilder out = new StringBuilder(name.length() + 16);
-        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         boolean onlyDots = name.equals(".") || name.equals("..");
-        for (int i = 0; i < bytes.length; i++) {
-            char c = (char) (bytes[i] & 0xff);
-            boolean keep = c < 0x80 && isPlain(c) && !(i == 0 && c == '_') && !(onlyDots && c == '.');
-            if (keep) {
-                out.append(c);
+        for (int i = 0; i < name.length(); ) {
+            int cp = name.codePointAt(i);
+            int width = Character.charCount(cp);
+            if (cp < 0x80 && isPlain((char) cp) && !(i == 0 && cp == '_') && !(onlyDots && cp == '.')) {
+                out.append((char) cp);
+            } else if (Character.isSurrogate((char) cp) && width == 1) {
+                // a lone surrogate has no UTF-8 form: %U and its four hex digits keep the mapping one-to-one
+                out.append("%U").append(String.format("%04X", cp));
             } else {
-                out.append('%')
-                        .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+                for (byte b : new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8)) {
+                    out.append('%')
+                            .append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
+                            .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+                }
             }
+            i += width;
         }
         return out.toString();
     }
