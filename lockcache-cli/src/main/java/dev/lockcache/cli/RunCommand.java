@@ -98,7 +98,7 @@ final class RunCommand implements Callable<Integer> {
     boolean exclusive;
 
     @Option(
-            names = {"-n", "--nonblock"},
+            names = {"-n", "--nonblock", "--nb"},
             description = "Give up at once if the lock is held (wins over --timeout, as in flock(1)).")
     boolean nonblock;
 

@@ -76,7 +76,7 @@ class LauncherIT {
                         "--provider",
                         provider,
                         "--lock",
-                        lock.toString(),
+                        dir.resolve(provider + ".lock").toString(),
                         "--",
                         "true");
                 assertThat(named.exit()).as(provider + "\n" + named).isZero();
