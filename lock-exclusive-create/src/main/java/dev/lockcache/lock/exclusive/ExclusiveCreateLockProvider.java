@@ -349,12 +349,7 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
         hold.stopBeating();
         RenameAway.Outcome outcome;
         try {
-            outcome = RenameAway.remove(
-                    hold.directory(),
-                    hold.name(),
-                    "release",
-                    RenameAway.Check.identity(hold.directory(), hold.fileKey()),
-                    hold.linking());
+            outcome = RenameAway.removeOwn(hold.directory(), hold.name(), "release", hold.fileKey(), hold.linking());
         } finally {
             hold.closeRecord();
         }
@@ -367,7 +362,7 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
                         hold.path(),
                         "the lock file was gone at release (a breaker judged this holder stale: no heartbeat for a"
                                 + " lease of " + lease.toMillis() + " ms, or its process looked dead)");
-            case FOREIGN_RESTORED ->
+            case FOREIGN_RESTORED, FOREIGN_UNTOUCHED ->
                 throw new LockLostException(
                         hold.path(),
                         "the lock file holds another holder's record ("

@@ -121,7 +121,7 @@ final class LockBreaker {
                 case ABSENT -> {
                     return true;
                 }
-                case FOREIGN_RESTORED -> {
+                case FOREIGN_RESTORED, FOREIGN_UNTOUCHED -> {
                     return false;
                 }
                 case FOREIGN_LOST -> {
@@ -168,7 +168,7 @@ final class LockBreaker {
             key = directory.keyInDirectory(guardName);
             RecordPublisher.writeFully(channel, content, 0);
         } catch (IOException e) {
-            RenameAway.remove(directory, guardName, "undo", RenameAway.Check.identity(directory, key), linking);
+            RenameAway.removeOwn(directory, guardName, "undo", key, linking);
             throw e;
         }
         judge.forget(directory.resolve(guardName));
@@ -197,8 +197,7 @@ final class LockBreaker {
     }
 
     private void releaseGuard(LockDirectory directory, String guardName, Guard guard) throws IOException {
-        RenameAway.Outcome outcome = RenameAway.remove(
-                directory, guardName, "release", RenameAway.Check.identity(directory, guard.fileKey()), linking);
+        RenameAway.Outcome outcome = RenameAway.removeOwn(directory, guardName, "release", guard.fileKey(), linking);
         if (outcome.kind() != RenameAway.Outcome.Kind.REMOVED) {
             LOG.warn(
                     "breaker guard {} was taken away while this process held it (it took longer than a lease)",

@@ -309,15 +309,21 @@ final class LockDirectory implements Closeable {
             channel = open(name, options, false);
         } catch (NoSuchFileException e) {
             throw e;
-        } catch (FileSystemException e) {
-            if (write || isLoop(e)) {
-                throw refusedOpen(name, e);
+        } catch (IOException e) {
+            if (isLoop(e)) {
+                throw new UnsafePathException(
+                        path.resolve(name),
+                        "it became a symbolic link between its check and its open; it was not followed",
+                        "remove it if you know where it comes from, or use a lock directory of your own");
+            }
+            if (write || !(e instanceof FileSystemException fse)) {
+                throw e;
             }
             if (kind == DirectoryTrust.Kind.STICKY_SHARED) {
                 // Others may swap a FIFO in here; a read-only open of one would block.
                 throw new UnsafePathException(
                         path.resolve(name),
-                        "it cannot be opened for reading and writing (" + e.getReason() + ")",
+                        "it cannot be opened for reading and writing (" + fse.getReason() + ")",
                         "use a lock directory of your own");
             }
             channel = open(name, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS), false);
@@ -513,19 +519,10 @@ final class LockDirectory implements Closeable {
         }
     }
 
-    private static boolean isLoop(FileSystemException e) {
-        String reason = String.valueOf(e.getReason()).toLowerCase(java.util.Locale.ROOT);
-        return reason.contains("symbolic links") || reason.contains("too many levels");
-    }
-
-    private UnsafePathException refusedOpen(String name, FileSystemException e) {
-        if (isLoop(e)) {
-            return new UnsafePathException(
-                    path.resolve(name),
-                    "it became a symbolic link between its check and its open; it was not followed",
-                    "remove it if you know where it comes from, or use a lock directory of your own");
-        }
-        return new UnsafePathException(
-                path.resolve(name), "it cannot be opened (" + e + ")", "check its owner and mode");
+    /** Whether {@code e} is {@code ELOOP}: a no-follow open met a symbolic link. */
+    private static boolean isLoop(IOException e) {
+        String text = (e instanceof FileSystemException fse ? fse.getReason() : e.getMessage());
+        String lower = String.valueOf(text).toLowerCase(java.util.Locale.ROOT);
+        return lower.contains("symbolic link") || lower.contains("too many levels");
     }
 }

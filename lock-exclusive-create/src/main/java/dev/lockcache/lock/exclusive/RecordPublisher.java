@@ -238,7 +238,7 @@ final class RecordPublisher {
         } catch (IOException e) {
             closeQuietly(channel);
             try {
-                RenameAway.remove(directory, name, "undo", RenameAway.Check.identity(directory, fileKey), Linking.JDK);
+                RenameAway.removeOwn(directory, name, "undo", fileKey, Linking.JDK);
             } catch (IOException | RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
@@ -249,12 +249,7 @@ final class RecordPublisher {
     /** Takes back a record this process just published, if it still stands at the path. */
     private void unpublish(LockDirectory directory, Path lockPath, Published published) {
         try {
-            RenameAway.remove(
-                    directory,
-                    lockPath.getFileName().toString(),
-                    "undo",
-                    RenameAway.Check.identity(directory, published.fileKey()),
-                    linking);
+            RenameAway.removeOwn(directory, lockPath.getFileName().toString(), "undo", published.fileKey(), linking);
         } catch (IOException | LockException e) {
             LOG.warn("could not take back the record just published at {}: {}", lockPath, e.toString());
         } finally {

@@ -48,7 +48,9 @@ final class RenameAway {
             /** Another file was at the name; it was put back. */
             FOREIGN_RESTORED,
             /** Another file was at the name and could not be put back (a newcomer took the name). */
-            FOREIGN_LOST
+            FOREIGN_LOST,
+            /** Another file was at the name before anything was done; it was not touched. */
+            FOREIGN_UNTOUCHED
         }
     }
 
@@ -56,6 +58,23 @@ final class RenameAway {
     static String awayName(String name, String purpose) {
         return "." + name + "." + purpose + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".removing";
+    }
+
+    /**
+     * {@link #remove} of the file with identity {@code fileKey}, but only if {@code name} names that file right
+     * before the rename: another holder's record is never moved, except when it replaces this one in the
+     * instant between the look and the rename (then it is put back at once).
+     */
+    static Outcome removeOwn(LockDirectory directory, String name, String purpose, Object fileKey, Linking linking)
+            throws IOException {
+        Object now = directory.keyInDirectory(name);
+        if (now == null) {
+            return new Outcome(Outcome.Kind.ABSENT, new LockOwner.Absent());
+        }
+        if (fileKey == null || !Objects.equals(now, fileKey)) {
+            return new Outcome(Outcome.Kind.FOREIGN_UNTOUCHED, describe(directory, name));
+        }
+        return remove(directory, name, purpose, Check.identity(directory, fileKey), linking);
     }
 
     /**
