@@ -68,6 +68,13 @@ public final class Main implements Runnable {
             System.setProperty(SLF4J_PROVIDER, StderrLoggerProvider.class.getName());
             System.setProperty(SLF4J_VERBOSITY, "WARN"); // else SLF4J says on stderr that it used the property
         }
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            for (String line : new Version().getVersion()) { // the common case, without building any command model
+                System.out.println(line);
+            }
+            System.out.flush();
+            return ExitCode.OK;
+        }
         Main main = new Main();
         CommandLine line = new CommandLine(main);
         String chosen = chosenSubcommand(args);

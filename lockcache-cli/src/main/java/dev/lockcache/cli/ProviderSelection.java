@@ -1,5 +1,6 @@
 package dev.lockcache.cli;
 
+import dev.lockcache.cache.ProviderChoice;
 import dev.lockcache.lock.LockProviders;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.LockProvider;
@@ -15,7 +16,8 @@ import picocli.CommandLine.ParameterException;
 /**
  * Which lock provider a command uses: the one named with {@code --provider} (or {@code -Dlockcache.provider},
  * {@code LOCKCACHE_PROVIDER}), else the one cache-core's strategy picks for the lock's directory. An unknown
- * or unavailable name is a usage error that lists the installed providers.
+ * or unavailable name is a usage error that lists the installed providers. The strategy's verdict is remembered
+ * per mount between runs ({@link VerdictCache}) unless interop or force settings are in play.
  */
 final class ProviderSelection {
 
@@ -44,7 +46,22 @@ final class ProviderSelection {
                             + "); check the path and its permissions",
                     e);
         }
-        return StrategyView.choose(directory);
+        if (ProviderChoice.fromEnvironment().interop()
+                || ProviderChoice.fromEnvironment().force()) {
+            return StrategyView.choose(directory);
+        }
+        Optional<VerdictCache> cache = VerdictCache.forDirectory(directory);
+        Optional<String> remembered = cache.flatMap(VerdictCache::lookup);
+        if (remembered.isPresent()) {
+            try {
+                return new Choice(named(spec, remembered.get()), "the strategy's verdict for this mount, remembered");
+            } catch (ParameterException gone) {
+                // no longer installed or available: judge again
+            }
+        }
+        Choice chosen = StrategyView.choose(directory);
+        cache.ifPresent(c -> c.remember(chosen.provider().name()));
+        return chosen;
     }
 
     /**

@@ -64,6 +64,8 @@ final class Cli implements AutoCloseable {
         Collections.addAll(command, args);
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
         builder.environment().remove("LOCKCACHE_PROVIDER");
+        builder.environment()
+                .put(VerdictCache.DIR_ENV, workDir.resolve(".lockcache-state").toString());
         builder.environment().putAll(env);
         return new Cli(builder.start());
     }
