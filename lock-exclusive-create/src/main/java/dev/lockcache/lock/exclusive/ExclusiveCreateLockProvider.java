@@ -32,13 +32,14 @@ import java.util.Set;
  * and hard-linked to the lock path ({@code link(2)} fails if the path exists); the temporary name is removed.
  * Nobody ever reads a half-written record of a live holder. Where the directory has no hard links, the record
  * is created with {@code CREATE_NEW} and written in place, and readers treat the brief empty file as
- * unreadable. Holding the lock, the holder advances the generation in {@code <lock>.gen} (one positioned
- * write; the handle's fencing token) and from then on bumps the record's heartbeat every {@link
+ * unreadable. Holding the lock, the holder takes the next generation from {@code <lock>.gen} and appends it there
+ * (the handle's fencing token, see {@link GenerationFile}) and from then on bumps the record's heartbeat every {@link
  * #heartbeatPeriod()} on a shared daemon thread.
  *
  * <h2>Release</h2>
  * Compare-then-delete would be racy: a breaker could replace the record between the check and the delete,
- * and the delete would remove the newcomer's lock. So release renames the lock path to a unique name in the
+ * and the delete would remove the newcomer's lock. So release first checks that the lock path still names the
+ * holder's own file (and leaves anything else untouched), then renames the lock path to a unique name in the
  * same directory (atomic: the file is taken out of everybody's way in one step), then checks that the renamed
  * file is this holder's own (the same file the holder still has open, or the same token where the platform
  * has no file identity), and deletes it. If it is not ours the lock had been broken and re-taken: the foreign
@@ -59,6 +60,18 @@ import java.util.Set;
  * Between attempts a waiter sleeps on a {@link java.nio.file.WatchService} event for the lock's directory
  * (Linux delivers one through inotify as soon as a holder on this host releases), bounded by the wait loop's
  * jittered backoff pause, which alone paces waits for holders on other hosts.
+ *
+ * <h2>Shared directories</h2>
+ * Every file is named relative to the lock's directory, opened once per attempt and judged with {@link
+ * dev.lockcache.lock.spi.DirectoryTrust} (see {@link LockDirectory}): nothing is ever followed through a
+ * symlink, nothing that is not a regular file is opened for reading, every read is bounded, files are
+ * created {@code 0600} whatever the umask, and an existing lock path, {@code .gen} or guard that is a symlink,
+ * FIFO, device, hard-linked or foreign file (or, in a sticky shared directory, not this user's) is refused with
+ * {@link dev.lockcache.lock.UnsafePathException}. A file at the lock path that is not an owner record is
+ * refused, never treated as a stale lock, never deleted. Records another account could have written prove
+ * nothing ({@link StaleHolderJudge}). A fencing token is issued only once its generation is appended to
+ * {@code .gen} and the record is seen still in place ({@link GenerationFile}); the heartbeat tells the
+ * handle's loss listeners as soon as the record is gone or replaced.
  *
  * <p>Instances are immutable and thread-safe; the {@code with...} methods return new instances. The no-arg
  * constructor reads {@link #LEASE_PROPERTY}, {@link #STRICT_PROPERTY} and {@link #FORCE_PROPERTY}.

@@ -12,6 +12,11 @@
  * briefly, a breaker guard; temporary files it leaves after a crash start with a dot and end in {@code .tmp}
  * or {@code .removing}.
  *
+ * <p>Lock directories are often shared with other accounts, so every name is resolved relative to the lock's
+ * directory opened once (a {@link java.nio.file.SecureDirectoryStream} on Linux), nothing is followed through
+ * a symlink or opened unless it is a regular file this user may trust, files are created {@code 0600}, and
+ * the stale-holder proof believes only records nobody else could have written.
+ *
  * <p>{@link dev.lockcache.lock.exclusive.ExclusiveCreateLockProvider} is the only public type; everything
  * else here serves it.
  */
