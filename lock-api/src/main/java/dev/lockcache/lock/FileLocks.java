@@ -1,5 +1,6 @@
 package dev.lockcache.lock;
 
+import dev.lockcache.lock.spi.DirectoryTrust;
 import dev.lockcache.lock.spi.LockFeature;
 import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.LockRequest;
@@ -8,6 +9,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -147,6 +149,23 @@ public final class FileLocks {
         return new LockStatus(real, provider.readOwner(real), probe.isEmpty());
     }
 
+    /**
+     * How many threads of this JVM are waiting for the lock at {@code path} right now: queued behind a sibling
+     * thread, or waiting for another process. For monitoring and for tests that must know a waiter has begun
+     * waiting (rather than matching stack frames).
+     */
+    public static int waiters(Path path) {
+        return LockTable.JVM.waiters(LockPaths.realPathOf(path));
+    }
+
+    /**
+     * Whether a thread of this JVM is inside a provider's wait for {@code path} right now: it found the lock held
+     * by another process and waits for the kernel, a file event or its next poll.
+     */
+    public static boolean waitingForAnotherProcess(Path path) {
+        return WaitLoop.IN_PROVIDER_WAIT.containsKey(LockPaths.realPathOf(path));
+    }
+
     /** Number of paths held or waited for in this JVM right now, by any provider (for leak checks). */
     public static int pathsInUse() {
         return LockTable.JVM.size();
@@ -229,6 +248,32 @@ public final class FileLocks {
         }
     }
 
+    /**
+     * Creates the missing directories of {@code directory}, each with {@link DirectoryTrust#directoryMode()} set
+     * after creation (so the umask does not widen them); existing ones are left as they are.
+     */
+    static void createPrivateDirectories(Path directory) throws IOException {
+        if (Files.isDirectory(directory)) {
+            return;
+        }
+        Path parent = directory.getParent();
+        if (parent != null) {
+            createPrivateDirectories(parent);
+        }
+        try {
+            Files.createDirectory(directory);
+        } catch (FileAlreadyExistsException e) {
+            if (Files.isDirectory(directory)) {
+                return; // made by someone else meanwhile: judged by the provider like any existing directory
+            }
+            throw e;
+        }
+        if (DirectoryTrust.posix()) {
+            Files.getFileAttributeView(directory, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                    .setPermissions(DirectoryTrust.directoryPermissions());
+        }
+    }
+
     /** Turns caller paths into real lock-file paths, creating parents; remembers recent answers. */
     static final class LockPaths {
         private static final int MAX_REMEMBERED = 4096;
@@ -250,6 +295,17 @@ public final class FileLocks {
             return real;
         }
 
+        /** The real lock path of {@code path} without creating anything (the path itself if it cannot be resolved). */
+        static Path realPathOf(Path path) {
+            Path absolute = path.toAbsolutePath().normalize();
+            Path parent = absolute.getParent();
+            try {
+                return parent == null ? absolute : parent.toRealPath().resolve(absolute.getFileName());
+            } catch (IOException e) {
+                return absolute;
+            }
+        }
+
         void forget(Path path) {
             if (path != null) {
                 remembered.remove(path);
@@ -264,7 +320,7 @@ public final class FileLocks {
                         "lock path " + path + " names no file; give a file path such as /tmp/x/.lock", path, null);
             }
             try {
-                Files.createDirectories(parent);
+                createPrivateDirectories(parent);
             } catch (FileAlreadyExistsException e) {
                 throw new LockIOException(
                         "create parent directories",
@@ -277,14 +333,13 @@ public final class FileLocks {
             }
             Path real;
             try {
+                // Only the directory is resolved: a symbolic link at the lock path itself must never decide which
+                // file is locked (the provider refuses it instead).
                 real = parent.toRealPath().resolve(absolute.getFileName());
-                if (Files.exists(real, LinkOption.NOFOLLOW_LINKS)) {
-                    real = real.toRealPath();
-                }
             } catch (IOException e) {
                 throw new LockIOException("resolve real path", absolute, e);
             }
-            if (Files.isDirectory(real)) {
+            if (Files.isDirectory(real, LinkOption.NOFOLLOW_LINKS)) {
                 throw new LockException(
                         "lock path " + real + " is a directory; give a file path inside it, such as "
                                 + real.resolve(".lock"),

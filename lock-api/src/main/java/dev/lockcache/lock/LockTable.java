@@ -44,6 +44,12 @@ final class LockTable {
         }
     }
 
+    /** Threads of this JVM that wait for {@code path} right now (queued here or waiting for another process). */
+    int waiters(Path path) {
+        Entry entry = entries.get(path);
+        return entry == null ? 0 : entry.waiters();
+    }
+
     /** Number of paths currently held or waited for in this JVM (for leak tests). */
     int size() {
         return entries.size();
@@ -107,7 +113,7 @@ final class LockTable {
     private final class Entry {
         final Path path;
         /** Threads holding or waiting; guarded by the table's map. */
-        int users;
+        volatile int users;
 
         private final ReentrantLock mutex = new ReentrantLock();
         private final Condition changed = mutex.newCondition();
@@ -122,6 +128,19 @@ final class LockTable {
 
         Entry(Path path) {
             this.path = path;
+        }
+
+        int waiters() {
+            mutex.lock();
+            try {
+                int holders = exclusiveHolds;
+                for (int holds : sharedHolds.values()) {
+                    holders += holds;
+                }
+                return Math.max(0, users - holders);
+            } finally {
+                mutex.unlock();
+            }
         }
 
         Grant acquire(LockProvider provider, LockRequest request, Deadline deadline, Backoff backoff)

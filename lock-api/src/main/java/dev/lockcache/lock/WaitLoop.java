@@ -13,6 +13,10 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class WaitLoop {
 
+    /** Paths some thread of this JVM is waiting for in a provider's {@code awaitLock} right now, with counts. */
+    static final java.util.concurrent.ConcurrentHashMap<java.nio.file.Path, Integer> IN_PROVIDER_WAIT =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private WaitLoop() {}
 
     /**
@@ -37,10 +41,13 @@ final class WaitLoop {
             }
             long block = deadline.blockNanos();
             long pause = Math.min(backoff.delayNanos(attempt, ThreadLocalRandom.current()), block);
+            IN_PROVIDER_WAIT.merge(request.path(), 1, Integer::sum);
             try {
                 held = provider.awaitLock(request, pause, block);
             } catch (IOException e) {
                 throw new LockIOException("wait", request.path(), e);
+            } finally {
+                IN_PROVIDER_WAIT.computeIfPresent(request.path(), (p, n) -> n == 1 ? null : n - 1);
             }
             if (held.isPresent()) {
                 return held.get();

@@ -25,7 +25,7 @@ public final class CreateNewTestProvider implements LockProvider {
 
     static final String NAME = "test-create-new";
 
-    private record Held(Path path, LockMode mode, long fencingToken) implements HeldLock {}
+    private record Held(Path path, LockMode mode, long fencingToken, String token) implements HeldLock {}
 
     @Override
     public String name() {
@@ -61,14 +61,25 @@ public final class CreateNewTestProvider implements LockProvider {
         } catch (NoSuchFileException | NumberFormatException e) {
             // first acquisition, or a torn write: start over above anything seen
         }
-        Files.writeString(generationFile, Long.toString(generation));
         OwnerRecord record = OwnerRecord.forThisProcess(NAME, request.mode(), generation, request.operation());
-        Files.write(request.path(), record.encode().bytes(), StandardOpenOption.WRITE);
-        return Optional.of(new Held(request.path(), request.mode(), generation));
+        try {
+            Files.writeString(generationFile, Long.toString(generation));
+            Files.write(request.path(), record.encode().bytes(), StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            Files.delete(request.path()); // a lock whose record could not be written holds nothing
+            throw e;
+        }
+        return Optional.of(new Held(request.path(), request.mode(), generation, record.token()));
     }
 
     @Override
     public void release(HeldLock lock) throws IOException {
-        Files.delete(lock.path());
+        Held held = (Held) lock;
+        LockOwner now = LockProvider.readOwnerRecordFile(held.path());
+        Files.delete(held.path());
+        if (!(now instanceof LockOwner.Known known) || !known.record().token().equals(held.token())) {
+            throw new dev.lockcache.lock.LockLostException(
+                    held.path(), "the owner record was replaced: " + now.describe());
+        }
     }
 }

@@ -123,8 +123,18 @@ public final class DirectoryTrust {
         }
         Map<String, Object> attributes =
                 Files.readAttributes(directory, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
-        int mode = (Integer) attributes.get("mode");
-        long uid = ((Number) attributes.get("uid")).longValue();
+        return judge(directory, (Integer) attributes.get("mode"), ((Number) attributes.get("uid")).longValue(), what);
+    }
+
+    /**
+     * Judges a directory from its {@code st_mode} and owner, as {@code fstat} of an open directory gives them.
+     *
+     * @throws UnsafePathException when it must not be used
+     */
+    public static Kind judge(Path directory, int mode, long uid, String what) {
+        if (!POSIX) {
+            return Kind.NOT_POSIX;
+        }
         int type = mode & 0170000;
         if (type == 0120000) {
             throw new UnsafePathException(

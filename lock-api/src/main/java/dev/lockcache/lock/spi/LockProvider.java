@@ -92,7 +92,7 @@ public interface LockProvider extends AutoCloseable {
      * the lock file itself with a fresh descriptor; a mechanism that keeps it elsewhere overrides this.
      *
      * <p><strong>A provider that takes POSIX {@code fcntl} locks must override this</strong> and read through
-     * {@link FcntlChannels#readOwner}: closing the default's descriptor would drop every fcntl lock this
+     * the open file it locks through (as {@link KernelLockProvider} does): closing the default's descriptor would drop every fcntl lock this
      * process holds on the file. For the same reason, nothing else in a JVM that may hold fcntl locks should
      * open a lock file directly; ask the provider.
      */
@@ -111,10 +111,13 @@ public interface LockProvider extends AutoCloseable {
 
     /** Reads and parses an owner-record file, never throwing: see {@link OwnerRecord#parse(byte[], int)}. */
     static LockOwner readOwnerRecordFile(Path file) {
-        if (!Files.isRegularFile(file)) {
-            return new LockOwner.Absent();
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    ? new LockOwner.Unreadable("not a regular file: never followed or opened")
+                    : new LockOwner.Absent();
         }
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = java.nio.channels.Channels.newInputStream(Files.newByteChannel(
+                file, java.nio.file.StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
             byte[] buffer = in.readNBytes(OwnerRecord.MAX_BYTES + 1);
             return OwnerRecord.parse(buffer, buffer.length);
         } catch (NoSuchFileException e) {

@@ -32,6 +32,22 @@ public enum Mechanism {
     /** A lock node on an Apache ZooKeeper ensemble. */
     ZOOKEEPER;
 
+    /**
+     * The mechanisms held by lockcache's own providers, by the provider name their owner records carry (the one
+     * place these names meet the table); empty for a name lockcache does not ship.
+     */
+    public static Set<Mechanism> ofProvider(String providerName) {
+        return switch (providerName) {
+            case "flock" -> Set.of(FLOCK);
+            case "nio" -> Set.of(FCNTL);
+            case "ofd" -> Set.of(OFD);
+            case "double" -> Set.of(FLOCK, FCNTL);
+            case "exclusive-create" -> Set.of(EXCLUSIVE_CREATE);
+            case "zookeeper" -> Set.of(ZOOKEEPER);
+            default -> Set.of();
+        };
+    }
+
     /** Where two processes meet on a lock file. */
     public enum Scope {
         /** A local filesystem of one kernel. */

@@ -32,17 +32,27 @@ public final class OwnerRecordSlot {
     public static final int TYPICAL_BYTES = 512;
 
     private final String provider;
-    private final Set<String> compatible;
+    private final Set<Mechanism> mechanisms;
     private final Set<Path> warned = ConcurrentHashMap.newKeySet();
     private final Map<Path, Long> lastWritten = new ConcurrentHashMap<>();
 
     /**
      * @param provider the name written into records
-     * @param compatible provider names whose locks exclude ours on the same path (our own included)
+     * @param mechanisms the mechanisms our locks hold, which decide through {@link Mechanism}'s table whose
+     *     records come from a peer that excludes us
      */
-    public OwnerRecordSlot(String provider, Set<String> compatible) {
+    public OwnerRecordSlot(String provider, Set<Mechanism> mechanisms) {
         this.provider = provider;
-        this.compatible = Set.copyOf(compatible);
+        this.mechanisms = Set.copyOf(mechanisms);
+    }
+
+    /** Whether a record written through provider {@code writer} comes from a lock that excludes ours (locally). */
+    private boolean compatible(String writer) {
+        if (writer.equals(provider)) {
+            return true;
+        }
+        Set<Mechanism> theirs = Mechanism.ofProvider(writer);
+        return !theirs.isEmpty() && Mechanism.exclude(mechanisms, theirs, Mechanism.Scope.LOCAL);
     }
 
     /**
@@ -58,7 +68,7 @@ public final class OwnerRecordSlot {
         }
         if (quick >= 0) {
             String writer = lineValue(raw, PROVIDER_KEY);
-            if (compatible.contains(writer)) {
+            if (compatible(writer)) {
                 return quick; // another process of a compatible mechanism: no parse needed
             }
         }
@@ -133,7 +143,7 @@ public final class OwnerRecordSlot {
     }
 
     private void warnIfForeign(Path path, OwnerRecord record) {
-        if (compatible.contains(record.provider())) {
+        if (compatible(record.provider())) {
             return;
         }
         if (warned.size() >= MAX_REMEMBERED_PATHS) {

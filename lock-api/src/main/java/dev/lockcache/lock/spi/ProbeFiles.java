@@ -23,6 +23,15 @@ public final class ProbeFiles {
         return directory.resolve(PREFIX + provider + "." + OwnerRecord.newToken());
     }
 
+    /** The file store type of {@code directory} ({@code ext4}, {@code nfs4}...), or {@code "unknown"}. */
+    public static String storeType(Path directory) {
+        try {
+            return Files.getFileStore(directory).type();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
     /** Removes a probe file; a file that is already gone, or cannot be removed, is left to {@code gc}. */
     public static void remove(Path probeFile) {
         try {

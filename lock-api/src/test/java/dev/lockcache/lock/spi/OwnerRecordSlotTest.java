@@ -24,7 +24,7 @@ class OwnerRecordSlotTest {
                         longs().between(0, Long.MAX_VALUE - 1),
                         strings().basicLatinAlphabet().ofLengthBetween(0, 60))
                 .checkAssert((generation, label) -> {
-                    OwnerRecordSlot slot = new OwnerRecordSlot("flock", Set.of("flock", "double"));
+                    OwnerRecordSlot slot = new OwnerRecordSlot("flock", Set.of(Mechanism.FLOCK));
                     byte[] ours = slot.exclusiveRecord(path, generation, label)
                             .encode()
                             .bytes();
@@ -40,7 +40,7 @@ class OwnerRecordSlotTest {
 
     @Test
     void damagedOrMissingRecordsGiveTheirGenerationLineOrZero() {
-        OwnerRecordSlot slot = new OwnerRecordSlot("nio", Set.of("nio"));
+        OwnerRecordSlot slot = new OwnerRecordSlot("nio", Set.of(Mechanism.FCNTL));
         byte[] record = OwnerRecord.forThisProcess("nio", LockMode.EXCLUSIVE, 41, "x")
                 .encode()
                 .bytes();

@@ -42,6 +42,14 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code mainClass} with {@code args} in a child JVM; stderr goes to this JVM's stderr. */
     public static ChildJvm start(Class<?> mainClass, String... args) throws IOException {
+        Process process = new ProcessBuilder(javaCommand(mainClass, args))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        return new ChildJvm(process);
+    }
+
+    /** The command line that {@link #start} runs, for callers that wrap it (in {@code sh -c 'ulimit ...'}). */
+    public static List<String> javaCommand(Class<?> mainClass, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx128m");
@@ -54,10 +62,7 @@ public final class ChildJvm implements AutoCloseable {
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass.getName());
         Collections.addAll(command, args);
-        Process process = new ProcessBuilder(command)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        return new ChildJvm(process);
+        return command;
     }
 
     /**

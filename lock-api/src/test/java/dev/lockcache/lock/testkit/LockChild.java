@@ -40,6 +40,14 @@ public final class LockChild {
         switch (args[1]) {
             case "hold" -> hold(locks, Path.of(args[2]), LockMode.valueOf(args[3]), args.length > 4 ? args[4] : "");
             case "try" -> tryOnce(locks, Path.of(args[2]), LockMode.valueOf(args[3]));
+            case "attempt" -> attempt(locks, Path.of(args[2]), LockMode.valueOf(args[3]));
+            case "attempt-when-told" -> {
+                locks.provider().availability(); // native libraries load now, before the parent limits this process
+                System.out.println("READY");
+                System.out.flush();
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+                attempt(locks, Path.of(args[2]), LockMode.valueOf(args[3]));
+            }
             case "count" ->
                 count(locks, Path.of(args[2]), Path.of(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
             default -> throw new IllegalArgumentException("unknown command " + args[1]);
@@ -65,6 +73,15 @@ public final class LockChild {
             handle.get().close();
         } else {
             System.out.println("BUSY");
+        }
+    }
+
+    /** Like "try", but a failure is a line ("FAILED message") rather than a stack trace. */
+    private static void attempt(FileLocks locks, Path path, LockMode mode) {
+        try {
+            tryOnce(locks, path, mode);
+        } catch (dev.lockcache.lock.LockException e) {
+            System.out.println("FAILED " + e.getMessage().replace('\n', ' '));
         }
     }
 

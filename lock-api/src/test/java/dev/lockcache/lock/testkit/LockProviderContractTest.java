@@ -90,22 +90,26 @@ public abstract class LockProviderContractTest {
     }
 
     /**
-     * Spins (yielding, never sleeping) until {@code waiter} is inside the provider's {@code awaitLock}: the
-     * wait has really begun, so what follows tests a blocked waiter, not one that has not started yet.
+     * Spins (yielding, never sleeping) until a thread of this JVM is inside the provider's wait for {@code path}
+     * ({@link FileLocks#waitingForAnotherProcess}): the wait has really begun, so what follows tests a blocked
+     * waiter, not one that has not started yet.
      */
-    protected static void awaitInsideProviderWait(Thread waiter) {
+    protected static void awaitInsideProviderWait(Path path, Thread waiter) {
         long deadline = System.nanoTime() + ChildJvm.HANDSHAKE.toNanos();
-        while (true) {
-            for (StackTraceElement frame : waiter.getStackTrace()) {
-                if (frame.getMethodName().equals("awaitLock")) {
-                    return;
-                }
-            }
+        while (!FileLocks.waitingForAnotherProcess(path)) {
             if (!waiter.isAlive() || System.nanoTime() > deadline) {
-                throw new AssertionError("waiter never entered the provider's awaitLock; alive=" + waiter.isAlive());
+                throw new AssertionError("waiter never began waiting for " + path + "; alive=" + waiter.isAlive());
             }
             Thread.yield();
         }
+    }
+
+    /**
+     * The provider under test with {@code beforeLock} run after it opened a lock file and before it locks it, for
+     * the replaced-file case; empty (the default) skips that case for a provider without the hook.
+     */
+    protected Optional<LockProvider> providerWithBeforeLock(java.util.function.Consumer<Path> beforeLock) {
+        return Optional.empty();
     }
 
     // ---- exclusion ----------------------------------------------------------------------------------
@@ -272,7 +276,7 @@ public abstract class LockProviderContractTest {
             });
             waiter.start();
             assertThat(waiting.await(1, TimeUnit.MINUTES)).isTrue();
-            awaitInsideProviderWait(waiter);
+            awaitInsideProviderWait(lock, waiter);
             child.send("release");
             child.expect("RELEASED");
             waiter.join(TimeUnit.MINUTES.toMillis(1));
@@ -321,7 +325,7 @@ public abstract class LockProviderContractTest {
             });
             waiter.start();
             assertThat(entered.await(1, TimeUnit.MINUTES)).isTrue();
-            awaitInsideProviderWait(waiter);
+            awaitInsideProviderWait(lock, waiter);
             waiter.interrupt();
             waiter.join(TimeUnit.MINUTES.toMillis(1));
             assertThat(waiter.isAlive())
@@ -438,7 +442,7 @@ public abstract class LockProviderContractTest {
     }
 
     @Test
-    void aReadOnlyLockFileCanBeLockedSharedButExclusiveFailsClearly() throws Exception {
+    void aReadOnlyLockFileCanBeLockedSharedAndExclusiveNeverWritesIt() throws Exception {
         assumeTrue(shared(), "provider has no shared locks");
         Path readOnly = Files.createDirectories(lock.getParent()).resolve("readonly.lock");
         Files.writeString(readOnly, "");
@@ -447,13 +451,146 @@ public abstract class LockProviderContractTest {
             try (LockHandle handle = locks.acquire(readOnly, LockOptions.shared(Duration.ZERO))) {
                 assertThat(handle.mode()).isEqualTo(LockMode.SHARED);
             }
-            assertThatThrownBy(() -> locks.acquire(readOnly, Duration.ZERO))
-                    .isInstanceOf(LockException.class)
-                    .hasMessageContaining(readOnly.getFileName().toString());
+            try (LockHandle handle = locks.acquire(readOnly, Duration.ZERO)) {
+                assertThat(handle.fencingToken()).as("no record, so no fencing").isZero();
+            } catch (LockException e) {
+                assertThat(e).hasMessageContaining(readOnly.getFileName().toString()); // fcntl needs a writable file
+            }
+            assertThat(Files.size(readOnly)).isZero();
         } finally {
             Immutable.clear(readOnly);
         }
         assertThat(FileLocks.pathsInUse()).isZero();
+    }
+
+    // ---- hostile and foreign files ------------------------------------------------------------------
+
+    private Path victim(String content) throws Exception {
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        return Files.writeString(outside.resolve("victim.txt"), content);
+    }
+
+    @Test
+    void aSymlinkAtTheLockPathIsRefusedAndItsTargetNeverTouched() throws Exception {
+        Path target = victim("precious\n");
+        Files.createDirectories(lock.getParent());
+        Files.createSymbolicLink(lock, target);
+        assertThatThrownBy(() -> locks.acquire(lock, Duration.ZERO))
+                .isInstanceOf(LockException.class)
+                .hasMessageContaining(lock.getFileName().toString());
+        locks.owner(lock); // must not throw or follow
+        assertThat(Files.readString(target)).isEqualTo("precious\n");
+        assertThat(Files.isSymbolicLink(lock)).isTrue();
+        assertThat(dir.resolve("outside"))
+                .isDirectoryNotContaining(p -> !p.getFileName().toString().equals("victim.txt"));
+        assertThat(FileLocks.pathsInUse()).isZero();
+    }
+
+    @Test
+    void aHardLinkAtTheLockPathIsRefusedAndTheOtherFileNeverWritten() throws Exception {
+        Path target = victim("precious\n");
+        Files.createDirectories(lock.getParent());
+        Files.createLink(lock, target);
+        assertThatThrownBy(() -> locks.acquire(lock, Duration.ZERO))
+                .isInstanceOf(LockException.class)
+                .hasMessageContaining(lock.getFileName().toString());
+        assertThat(Files.readString(target)).isEqualTo("precious\n");
+        assertThat(FileLocks.pathsInUse()).isZero();
+    }
+
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aFifoAtTheLockPathIsRefusedWithoutHangingAnyone() throws Exception {
+        Files.createDirectories(lock.getParent());
+        Process mkfifo = new ProcessBuilder("mkfifo", lock.toString()).start();
+        assumeTrue(mkfifo.waitFor() == 0, "needs mkfifo(1)");
+        assertThatThrownBy(() -> locks.acquire(lock, Duration.ofSeconds(2)))
+                .isInstanceOf(LockException.class)
+                .hasMessageContaining(lock.getFileName().toString());
+        assertThat(locks.owner(lock)).isNotInstanceOf(LockOwner.Known.class);
+        assertThat(FileLocks.pathsInUse()).isZero();
+    }
+
+    @Test
+    void anExistingFileThatIsNotARecordIsNeverWrittenOrRemoved() throws Exception {
+        Files.createDirectories(lock.getParent());
+        String script = "#!/bin/sh\n# locks itself, flock \"$0\" style\necho hello\n";
+        Files.writeString(lock, script);
+        try (LockHandle handle = locks.acquire(lock, Duration.ZERO)) {
+            assertThat(handle.fencingToken()).isZero();
+            assertThat(Files.readString(lock)).isEqualTo(script);
+        } catch (LockException e) {
+            assertThat(e).hasMessageContaining(lock.getFileName().toString()); // refusing is the other honest answer
+        }
+        assertThat(Files.readString(lock)).isEqualTo(script);
+        assertThat(FileLocks.pathsInUse()).isZero();
+    }
+
+    @Test
+    void anAcquisitionWhoseRecordCannotBeWrittenHoldsNothing() throws Exception {
+        Files.createDirectories(lock.getParent());
+        try (ChildJvm child =
+                ChildJvm.lockChild(provider().name(), "attempt-when-told", lock.toString(), "EXCLUSIVE")) {
+            child.expect("READY");
+            // from now on every write that would grow a file fails with EFBIG, as on a full disk
+            Process limit = new ProcessBuilder("prlimit", "--pid", Long.toString(child.pid()), "--fsize=0:0")
+                    .redirectErrorStream(true)
+                    .start();
+            assumeTrue(limit.waitFor() == 0, "needs prlimit(1) from util-linux");
+            child.send("go");
+            assertThat(child.expect(""))
+                    .as("a lock whose owner record could not be written")
+                    .startsWith("FAILED");
+            child.awaitExit();
+        }
+        assertThat(childTry(LockMode.EXCLUSIVE)).as("nothing is left held").isEqualTo("ACQUIRED");
+    }
+
+    @Test
+    void aRecordWrittenByAnotherProcessDuringOurHoldIsReportedAtRelease() throws Exception {
+        LockHandle handle = locks.acquire(lock, Duration.ZERO);
+        Path recordFile = recordFileOf(handle);
+        byte[] foreign = dev.lockcache.lock.OwnerRecord.forThisProcess("intruder", LockMode.EXCLUSIVE, 99, "x")
+                .encode()
+                .bytes();
+        Path staged = Files.write(dir.resolve("foreign-record"), foreign);
+        // written by another process, in place, as a peer with a non-excluding mechanism would
+        Process dd =
+                new ProcessBuilder("dd", "if=" + staged, "of=" + recordFile, "conv=notrunc", "status=none").start();
+        assumeTrue(dd.waitFor() == 0, "needs dd(1)");
+        assertThatThrownBy(handle::close).isInstanceOf(dev.lockcache.lock.LockLostException.class);
+        assertThat(FileLocks.pathsInUse()).isZero();
+    }
+
+    /** Where the provider keeps the record of a lock held through {@code handle}; the lock file itself by default. */
+    protected Path recordFileOf(LockHandle handle) {
+        return handle.path();
+    }
+
+    @Test
+    void aLockFileReplacedBetweenOpenAndLockIsNoticedAndTheNewFileLocked() throws Exception {
+        Files.createDirectories(lock.getParent());
+        AtomicInteger replaced = new AtomicInteger();
+        Optional<LockProvider> hooked = providerWithBeforeLock(path -> {
+            if (path.equals(lock) && replaced.getAndIncrement() == 0) {
+                try {
+                    Path fresh = Files.writeString(lock.resolveSibling("fresh"), "");
+                    Files.move(fresh, lock, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        assumeTrue(hooked.isPresent(), "provider offers no before-lock hook");
+        FileLocks hookedLocks = FileLocks.using(hooked.get());
+        try (LockHandle handle = hookedLocks.acquire(lock, Duration.ofSeconds(10))) {
+            assertThat(replaced.get()).isGreaterThanOrEqualTo(2);
+            assertThat(childTry(LockMode.EXCLUSIVE))
+                    .as("the file the path names now is the one held")
+                    .isEqualTo("BUSY");
+        } finally {
+            hooked.get().close();
+        }
     }
 
     @Test

@@ -8,4 +8,10 @@ class FileChannelContractTest extends LockProviderContractTest {
     protected LockProvider provider() {
         return new FileChannelLockProvider();
     }
+
+    @Override
+    protected java.util.Optional<LockProvider> providerWithBeforeLock(
+            java.util.function.Consumer<java.nio.file.Path> hook) {
+        return java.util.Optional.of(new FileChannelLockProvider(hook));
+    }
 }

@@ -2,6 +2,7 @@ package dev.lockcache.lock.flock;
 
 import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.spi.Availability;
+import dev.lockcache.lock.spi.NativeWait;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,8 +12,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import jnr.constants.platform.Errno;
-import jnr.constants.platform.OpenFlags;
-import jnr.posix.FileStat;
+import jnr.ffi.annotations.SaveError;
 import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
 import jnr.posix.POSIXHandler;
@@ -22,7 +22,7 @@ import jnr.posix.POSIXHandler;
  * fallback, which has no flock). Loaded once per JVM; {@link #availability()} says whether it loaded and why
  * not. Every failure is an {@link IOException} that names the path, the call and the errno.
  */
-final class NativeFlock {
+public final class NativeFlock {
     static final int LOCK_SH = 1;
     static final int LOCK_EX = 2;
     static final int LOCK_NB = 4;
@@ -30,14 +30,27 @@ final class NativeFlock {
 
     private static final Loaded LOADED = load();
 
-    private final POSIX posix;
-    private final int openFlags;
-    private final int readOnlyFlags;
+    final POSIX posix;
+    final LibC libc;
+    final jnr.ffi.Runtime runtime;
+    final boolean signalsUsable;
 
-    private NativeFlock(POSIX posix) {
+    private NativeFlock(POSIX posix, LibC libc) {
         this.posix = posix;
-        this.openFlags = OpenFlags.O_RDWR.intValue() | OpenFlags.O_CREAT.intValue() | OpenFlags.O_CLOEXEC.intValue();
-        this.readOnlyFlags = OpenFlags.O_RDONLY.intValue() | OpenFlags.O_CLOEXEC.intValue();
+        this.libc = libc;
+        this.runtime = jnr.ffi.Runtime.getRuntime(libc);
+        this.signalsUsable =
+                NativeWait.usable() && jnr.ffi.Platform.getNativePlatform().is64Bit();
+    }
+
+    /** The libc calls jnr-posix lacks: {@code openat} and the thread signal that wakes a blocked flock. */
+    public interface LibC {
+        @SaveError
+        int openat(int dirfd, String path, int flags, int mode);
+
+        long pthread_self();
+
+        int pthread_kill(long thread, int signal);
     }
 
     /** Whether flock can be called in this JVM, and why. */
@@ -53,32 +66,14 @@ final class NativeFlock {
         return LOADED.flock;
     }
 
-    /** An open descriptor and whether it was opened for writing. */
-    record Descriptor(int fd, boolean writable) {}
-
-    /**
-     * Opens (creating with {@code mode}) {@code path} read-write, or read-only when this process may not write
-     * it; close-on-exec either way.
-     */
-    Descriptor open(Path path, int mode) throws IOException {
-        String name = path.toString();
-        int fd = posix.open(name, openFlags, mode);
-        if (fd >= 0) {
-            return new Descriptor(fd, true);
-        }
-        int errno = posix.errno();
-        if (errno == Errno.EACCES.intValue() || errno == Errno.EROFS.intValue() || errno == Errno.EPERM.intValue()) {
-            int readOnly = posix.open(name, readOnlyFlags, 0);
-            if (readOnly >= 0) {
-                return new Descriptor(readOnly, false);
-            }
-        }
-        throw failure("open", path, errno);
+    /** The errno of this thread's last call through {@link #libc}. */
+    int lastError() {
+        return jnr.ffi.LastError.getLastError(runtime);
     }
 
     /**
-     * Takes the lock: {@code true} when taken, {@code false} when another open file description holds it in
-     * a conflicting mode (only with {@code blocking == false}). A signal ({@code EINTR}) is retried.
+     * Takes the lock: {@code true} when taken, {@code false} when another open file description holds it in a
+     * conflicting mode (non-blocking), or a signal ended a blocking call ({@code EINTR}).
      */
     boolean lock(int fd, LockMode mode, boolean blocking, Path path) throws IOException {
         int operation = (mode == LockMode.SHARED ? LOCK_SH : LOCK_EX) | (blocking ? 0 : LOCK_NB);
@@ -88,6 +83,9 @@ final class NativeFlock {
             }
             int errno = posix.errno();
             if (errno == Errno.EINTR.intValue()) {
+                if (blocking) {
+                    return false; // the waker's signal: the caller looks at its deadline and interrupt
+                }
                 continue;
             }
             if (!blocking && (errno == Errno.EWOULDBLOCK.intValue() || errno == Errno.EAGAIN.intValue())) {
@@ -107,72 +105,6 @@ final class NativeFlock {
         }
     }
 
-    /** Closes {@code fd}, never throwing: a failed close of a lock file loses nothing we could keep. */
-    void close(int fd) {
-        posix.close(fd);
-    }
-
-    /** Whether {@code fd} and {@code path} name the same file (device and inode); false if the path is gone. */
-    boolean sameFile(int fd, Path path) throws IOException {
-        FileStat open = posix.allocateStat();
-        if (posix.fstat(fd, open) != 0) {
-            throw failure("fstat", path, posix.errno());
-        }
-        FileStat named = posix.allocateStat();
-        if (posix.stat(path.toString(), named) != 0) {
-            int errno = posix.errno();
-            if (errno == Errno.ENOENT.intValue()) {
-                return false;
-            }
-            throw failure("stat", path, errno);
-        }
-        return open.dev() == named.dev() && open.ino() == named.ino();
-    }
-
-    /** Reads up to {@code buffer.length} bytes at offset 0; returns how many. */
-    int readFromStart(int fd, byte[] buffer, Path path) throws IOException {
-        int total = 0;
-        while (total < buffer.length) {
-            byte[] chunk = total == 0 ? buffer : new byte[buffer.length - total];
-            long n = posix.pread(fd, chunk, (long) chunk.length, (long) total);
-            if (n < 0) {
-                int errno = posix.errno();
-                if (errno == Errno.EINTR.intValue()) {
-                    continue;
-                }
-                throw failure("read owner record", path, errno);
-            }
-            if (n == 0) {
-                break;
-            }
-            if (chunk != buffer) {
-                System.arraycopy(chunk, 0, buffer, total, (int) n);
-            }
-            total += (int) n;
-            if (n < chunk.length) {
-                break; // a short read of a regular file is its end: no second call to learn that
-            }
-        }
-        return total;
-    }
-
-    /** Writes {@code bytes} at offset 0 with one pwrite (retried for a short write). */
-    void writeAtStart(int fd, byte[] bytes, Path path) throws IOException {
-        long written = 0;
-        while (written < bytes.length) {
-            byte[] rest = written == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, (int) written, bytes.length);
-            long n = posix.pwrite(fd, rest, (long) rest.length, written);
-            if (n < 0) {
-                int errno = posix.errno();
-                if (errno == Errno.EINTR.intValue()) {
-                    continue;
-                }
-                throw failure("write owner record", path, errno);
-            }
-            written += n;
-        }
-    }
-
     /** The exception for a failed call: what was done, on which path, which errno, and what to do. */
     static IOException failure(String call, Path path, int errno) {
         Errno known = Errno.valueOf(errno);
@@ -189,11 +121,20 @@ final class NativeFlock {
                     call + " failed with " + name + what + ": this filesystem does not support flock; use the 'nio',"
                             + " 'ofd' or 'exclusive-create' provider for this directory");
         }
-        if (errno == Errno.EACCES.intValue() || errno == Errno.EPERM.intValue()) {
+        if (errno == Errno.EACCES.intValue() || errno == Errno.EPERM.intValue() || errno == Errno.EROFS.intValue()) {
             return new AccessDeniedException(file, null, call + " failed with " + name + what + "; check permissions");
         }
         if (errno == Errno.ENOENT.intValue()) {
             return new NoSuchFileException(file, null, call + " failed with " + name + what);
+        }
+        if (errno == Errno.EEXIST.intValue()) {
+            return new java.nio.file.FileAlreadyExistsException(file, null, call + " failed with " + name + what);
+        }
+        if (errno == Errno.ELOOP.intValue()) {
+            return new FileSystemException(
+                    file,
+                    null,
+                    call + " refused a symbolic link (" + name + "): lockcache never follows a link at a lock path");
         }
         return new FileSystemException(file, null, call + " failed with " + name + what);
     }
@@ -215,8 +156,10 @@ final class NativeFlock {
             if (posix.flock(-1, LOCK_UN) == 0 || posix.errno() == Errno.ENOSYS.intValue()) {
                 return new Loaded(null, Availability.unavailable("flock(2) is not implemented on " + os));
             }
+            LibC libc = jnr.ffi.LibraryLoader.create(LibC.class)
+                    .load(jnr.ffi.Platform.getNativePlatform().getStandardCLibraryName());
             return new Loaded(
-                    new NativeFlock(posix),
+                    new NativeFlock(posix, libc),
                     Availability.available("flock(2) through jnr-posix's native POSIX on " + os));
         } catch (LinkageError | RuntimeException e) {
             return new Loaded(null, Availability.unavailable("jnr-posix's native POSIX failed to load: " + e));

@@ -31,7 +31,7 @@ class ConcurrentProbeTest {
 
     @Test
     void concurrentProbesOfOneDirectoryAllSeeExclusion() throws Exception {
-        for (LockProvider provider : List.of(new FlockLockProvider(), new DoubleLockProvider())) {
+        for (LockProvider provider : List.of(new FlockLockProvider())) {
             assumeTrue(
                     provider.availability().available(), provider.availability().reason());
             int probers = 6;
@@ -40,9 +40,7 @@ class ConcurrentProbeTest {
             try {
                 List<Future<ProbeResult>> results = new ArrayList<>();
                 for (int i = 0; i < probers; i++) {
-                    LockProvider fresh = provider instanceof FlockLockProvider
-                            ? new FlockLockProvider()
-                            : new DoubleLockProvider(); // no verdict cache shared between probers
+                    LockProvider fresh = new FlockLockProvider(); // no verdict cache shared between probers
                     results.add(pool.submit(() -> {
                         together.await();
                         return fresh.probe(dir);
@@ -51,9 +49,6 @@ class ConcurrentProbeTest {
                 for (Future<ProbeResult> result : results) {
                     ProbeResult verdict = result.get();
                     assertThat(verdict.verdict()).as(verdict.reason()).isEqualTo(ProbeResult.Verdict.EXCLUDES);
-                    if (provider instanceof DoubleLockProvider) {
-                        assertThat(verdict.reason()).contains("both halves exclude");
-                    }
                 }
             } finally {
                 pool.shutdownNow();

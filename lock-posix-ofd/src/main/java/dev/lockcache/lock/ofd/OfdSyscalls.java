@@ -6,14 +6,20 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
+import dev.lockcache.lock.spi.FileIdentity;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * The few libc calls the provider makes, with errno turned into results or {@link IOException}s that name the
- * path. libc is bound through JNA on first use; {@link #loadFailure()} says whether that worked and why not.
+ * The libc calls the OFD mechanism makes, with errno turned into results or {@link IOException}s that name the
+ * path and say what to do. libc is bound through JNA on first use; {@link #loadFailure()} says whether that
+ * worked and why not.
  */
 final class OfdSyscalls {
 
@@ -25,19 +31,31 @@ final class OfdSyscalls {
     static final short F_WRLCK = 1;
     static final short F_UNLCK = 2;
     static final short SEEK_SET = 0;
-    // <asm-generic/fcntl.h>, as used by x86_64, aarch64 and riscv64.
+    // <asm-generic/fcntl.h> (x86_64, riscv64); arm64 differs for O_DIRECTORY and O_NOFOLLOW.
     static final int O_RDONLY = 0;
     static final int O_RDWR = 02;
     static final int O_CREAT = 0100;
+    static final int O_EXCL = 0200;
+    static final int O_NONBLOCK = 04000;
     static final int O_CLOEXEC = 02000000;
+    static final int O_DIRECTORY = Platform.ARCH.equals("aarch64") ? 040000 : 0200000;
+    static final int O_NOFOLLOW = Platform.ARCH.equals("aarch64") ? 0100000 : 0400000;
+    // <linux/fcntl.h>, <linux/stat.h>
+    static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    static final int AT_EMPTY_PATH = 0x1000;
+    static final int STATX_BASIC_STATS = 0x7ff;
+    static final int STATX_SIZE = 256;
     // <asm-generic/errno*.h>
     static final int EPERM = 1;
+    static final int ENOENT = 2;
     static final int EINTR = 4;
     static final int EAGAIN = 11;
     static final int EACCES = 13;
+    static final int EEXIST = 17;
     static final int EINVAL = 22;
     static final int EROFS = 30;
     static final int ENOLCK = 37;
+    static final int ELOOP = 40;
     static final int EOPNOTSUPP = 95;
 
     /** The architectures whose constants above were checked (JNA's names). */
@@ -45,16 +63,22 @@ final class OfdSyscalls {
 
     private static final FlockLayout LAYOUT = FlockLayout.LP64;
     private static final ThreadLocal<Memory> FLOCK = ThreadLocal.withInitial(() -> new Memory(LAYOUT.size()));
+    private static final ThreadLocal<Memory> STATX = ThreadLocal.withInitial(() -> new Memory(STATX_SIZE));
 
     /**
-     * libc as JNA maps it, only the calls this provider needs. Direct mapping (static natives bound by {@link
-     * Native#register}) rather than an interface proxy: measured about 3x cheaper per call, and a lock and
-     * release is two calls.
+     * libc as JNA maps it, only the calls this mechanism needs. Direct mapping (static natives bound by {@link
+     * Native#register}) rather than an interface proxy: measured about 3x cheaper per call.
      */
     static final class CLibrary {
         private CLibrary() {}
 
         static native int open(String path, int flags, int mode) throws LastErrorException;
+
+        static native int openat(int dirfd, String path, int flags, int mode) throws LastErrorException;
+
+        static native int statx(int dirfd, String path, int flags, int mask, Pointer buffer) throws LastErrorException;
+
+        static native int fchmod(int fd, int mode) throws LastErrorException;
 
         static native int close(int fd) throws LastErrorException;
 
@@ -63,6 +87,10 @@ final class OfdSyscalls {
         static native long pread(int fd, byte[] buffer, long count, long offset) throws LastErrorException;
 
         static native long pwrite(int fd, byte[] buffer, long count, long offset) throws LastErrorException;
+
+        static native long pthread_self();
+
+        static native int pthread_kill(long thread, int signal);
     }
 
     /** Binds libc once, on first use, and remembers why it could not. */
@@ -76,7 +104,7 @@ final class OfdSyscalls {
                     failure =
                             "open-file-description locks exist only on Linux, this is " + System.getProperty("os.name");
                 } else if (!Platform.is64Bit() || !CHECKED_ARCHITECTURES.contains(Platform.ARCH)) {
-                    failure = "the fcntl constants and struct flock layout are checked only for 64-bit "
+                    failure = "the fcntl constants and struct layouts are checked only for 64-bit "
                             + CHECKED_ARCHITECTURES + ", this is " + Platform.ARCH;
                 } else {
                     Native.register(CLibrary.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
@@ -99,79 +127,87 @@ final class OfdSyscalls {
         }
     }
 
-    private static void requireLoaded() throws IOException {
-        if (Loaded.FAILURE != null) {
-            throw new IOException("OFD locks are unavailable: " + Loaded.FAILURE);
-        }
-    }
-
-    /** Opens (creating if needed) {@code path} for reading and writing, close-on-exec. */
-    static int open(Path path) throws IOException {
-        requireLoaded();
+    /** Opens a directory (following the path as it is now), close-on-exec. */
+    static int openDirectory(Path path) throws IOException {
         while (true) {
             try {
-                return CLibrary.open(path.toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+                return CLibrary.open(path.toString(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != EINTR) {
-                    throw failure("open lock file", path, e, "check that the directory is writable");
+                    throw failure("open directory", path, e.getErrorCode(), "");
                 }
             }
         }
     }
 
-    /** Opens an existing {@code path} read-only, close-on-exec: enough for shared (read) locks. */
-    static int openReadOnly(Path path) throws IOException {
-        requireLoaded();
+    /** {@code openat} with {@code O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC} added. */
+    static int openAt(int dirfd, String name, int flags, int mode, Path path) throws IOException {
         while (true) {
             try {
-                return CLibrary.open(path.toString(), O_RDONLY | O_CLOEXEC, 0);
+                return CLibrary.openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != EINTR) {
-                    throw failure("open lock file read-only", path, e, "check the permissions of the lock file");
+                    throw failure("open lock file", path, e.getErrorCode(), "");
                 }
             }
         }
     }
 
-    /** Whether a failed open was refused for lack of write permission (the file may still be readable). */
-    static boolean notWritable(IOException e) {
-        return e instanceof OfdCallException call
-                && (call.errno() == EACCES || call.errno() == EPERM || call.errno() == EROFS);
+    /** {@code fstat} of {@code fd} (through {@code statx}, whose layout is the same on every architecture). */
+    static FileIdentity fstat(int fd, Path path) throws IOException {
+        return statx(fd, "", AT_EMPTY_PATH, path).orElseThrow(() -> new NoSuchFileException(path.toString()));
+    }
+
+    /** {@code fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW)}; empty when the name does not exist. */
+    static Optional<FileIdentity> lstatAt(int dirfd, String name, Path path) throws IOException {
+        return statx(dirfd, name, AT_SYMLINK_NOFOLLOW, path);
+    }
+
+    private static Optional<FileIdentity> statx(int dirfd, String name, int flags, Path path) throws IOException {
+        Memory buffer = STATX.get();
+        try {
+            CLibrary.statx(dirfd, name, flags, STATX_BASIC_STATS, buffer);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == ENOENT) {
+                return Optional.empty();
+            }
+            throw failure("stat", path, e.getErrorCode(), "");
+        }
+        long device = ((long) buffer.getInt(136) << 32) | (buffer.getInt(140) & 0xffffffffL);
+        return Optional.of(new FileIdentity(
+                device,
+                buffer.getLong(32),
+                buffer.getShort(28) & 0xffff,
+                buffer.getInt(16) & 0xffffffffL,
+                buffer.getInt(20) & 0xffffffffL,
+                buffer.getLong(40)));
+    }
+
+    static void fchmod(int fd, int mode, Path path) throws IOException {
+        try {
+            CLibrary.fchmod(fd, mode);
+        } catch (LastErrorException e) {
+            throw failure("set the mode of", path, e.getErrorCode(), "");
+        }
     }
 
     /** Closes {@code fd}, ignoring errors: by then nothing depends on it (OFD locks die with the description). */
     static void closeQuietly(int fd) {
         try {
-            requireLoaded();
             CLibrary.close(fd);
-        } catch (LastErrorException | IOException e) {
+        } catch (LastErrorException e) {
             // EBADF cannot happen for a descriptor we own; EIO on close of a lock file loses no data we need.
         }
     }
 
     /**
-     * Takes an OFD lock of {@code type} on the whole file, without waiting.
-     *
-     * @return true if taken, false if another description holds a conflicting lock
+     * Takes an OFD lock of {@code type} on the whole file. Non-blocking: {@code false} when another description
+     * holds a conflicting lock. Blocking: {@code false} when a signal ended the wait ({@code EINTR}).
      */
-    static boolean tryLock(int fd, short type, Path path) throws IOException {
-        return setLock(fd, type, F_OFD_SETLK, path);
-    }
-
-    /** Waits in the kernel until the lock of {@code type} is taken (restarting after signals). */
-    static void lockBlocking(int fd, short type, Path path) throws IOException {
-        setLock(fd, type, F_OFD_SETLKW, path);
-    }
-
-    /** Drops this description's lock on the whole file. */
-    static void unlock(int fd, Path path) throws IOException {
-        setLock(fd, F_UNLCK, F_OFD_SETLK, path);
-    }
-
-    private static boolean setLock(int fd, short type, int command, Path path) throws IOException {
-        requireLoaded();
+    static boolean setLock(int fd, short type, boolean blocking, Path path) throws IOException {
         Memory flock = FLOCK.get();
         fill(flock, type);
+        int command = blocking ? F_OFD_SETLKW : F_OFD_SETLK;
         while (true) {
             try {
                 CLibrary.fcntl(fd, command, flock);
@@ -179,25 +215,27 @@ final class OfdSyscalls {
             } catch (LastErrorException e) {
                 int errno = e.getErrorCode();
                 if (errno == EINTR) {
+                    if (blocking) {
+                        return false;
+                    }
                     continue;
                 }
-                if (isContended(errno) && command == F_OFD_SETLK) {
+                if (!blocking && isContended(errno) && type != F_UNLCK) {
                     return false;
                 }
-                throw failure(type == F_UNLCK ? "unlock" : "lock", path, e, hint(errno));
+                throw failure(type == F_UNLCK ? "unlock" : "lock", path, errno, hint(errno));
             }
         }
     }
 
     /** Whether an OFD lock of {@code type} would be granted now on {@code fd} ({@code F_OFD_GETLK}). */
     static boolean wouldGrant(int fd, short type, Path path) throws IOException {
-        requireLoaded();
         Memory flock = FLOCK.get();
         fill(flock, type);
         try {
             CLibrary.fcntl(fd, F_OFD_GETLK, flock);
         } catch (LastErrorException e) {
-            throw failure("test lock", path, e, hint(e.getErrorCode()));
+            throw failure("test lock", path, e.getErrorCode(), hint(e.getErrorCode()));
         }
         return flock.getShort(LAYOUT.typeOffset()) == F_UNLCK;
     }
@@ -228,53 +266,77 @@ final class OfdSyscalls {
         return "";
     }
 
-    /** Reads up to {@code buffer.length} bytes from offset 0 in one call; returns the count read. */
-    static int readFromStart(int fd, byte[] buffer, Path path) throws IOException {
-        requireLoaded();
+    /** Reads up to {@code buffer.length} bytes at {@code position} in one call; returns the count read. */
+    static int pread(int fd, byte[] buffer, long position, Path path) throws IOException {
         while (true) {
             try {
-                return (int) CLibrary.pread(fd, buffer, buffer.length, 0);
+                return (int) CLibrary.pread(fd, buffer, buffer.length, position);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != EINTR) {
-                    throw failure("read owner record", path, e, "");
+                    throw failure("read owner record", path, e.getErrorCode(), "");
                 }
             }
         }
     }
 
-    /** Writes {@code bytes} at offset 0 in one call; a short write is an error. */
-    static void writeAtStart(int fd, byte[] bytes, Path path) throws IOException {
-        requireLoaded();
-        while (true) {
+    /** Writes all of {@code bytes} at {@code position}. */
+    static void pwrite(int fd, byte[] bytes, long position, Path path) throws IOException {
+        long written = 0;
+        while (written < bytes.length) {
+            byte[] rest = written == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, (int) written, bytes.length);
             try {
-                long n = CLibrary.pwrite(fd, bytes, bytes.length, 0);
-                if (n != bytes.length) {
-                    throw new IOException("short write of owner record to " + path + ": " + n + " of " + bytes.length
-                            + " bytes; is the disk full?");
-                }
-                return;
+                written += CLibrary.pwrite(fd, rest, rest.length, position + written);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != EINTR) {
-                    throw failure("write owner record", path, e, "is the disk full?");
+                    throw failure("write owner record", path, e.getErrorCode(), "is the disk full?");
                 }
             }
         }
     }
 
-    /** An {@link IOException} for a failed call, with errno, the path and what to do. */
-    static OfdCallException failure(String operation, Path path, LastErrorException e, String hint) {
-        return new OfdCallException(operation, path, e.getErrorCode(), hint, e);
+    /** An {@link IOException} of the kind the JDK would throw, naming the path, the call and errno. */
+    static IOException failure(String operation, Path path, int errno, String hint) {
+        String what = operation + " failed: " + describe(errno) + (hint.isEmpty() ? "" : "; " + hint);
+        String file = path.toString();
+        return switch (errno) {
+            case ENOENT -> new NoSuchFileException(file, null, what);
+            case EEXIST -> new FileAlreadyExistsException(file, null, what);
+            case EACCES, EPERM, EROFS -> new AccessDeniedException(file, null, what);
+            case ELOOP ->
+                new FileSystemException(
+                        file,
+                        null,
+                        operation + " refused a symbolic link: lockcache never follows a link at a lock path");
+            default -> new OfdCallException(file, what, errno);
+        };
+    }
+
+    /** The C library's words for the errno values these calls return, with the symbolic name. */
+    static String describe(int errno) {
+        String words = switch (errno) {
+            case EPERM -> "Operation not permitted (EPERM)";
+            case ENOENT -> "No such file or directory (ENOENT)";
+            case EINTR -> "Interrupted system call (EINTR)";
+            case EAGAIN -> "Resource temporarily unavailable (EAGAIN)";
+            case EACCES -> "Permission denied (EACCES)";
+            case EEXIST -> "File exists (EEXIST)";
+            case EINVAL -> "Invalid argument (EINVAL)";
+            case EROFS -> "Read-only file system (EROFS)";
+            case ENOLCK -> "No locks available (ENOLCK)";
+            case ELOOP -> "Too many levels of symbolic links (ELOOP)";
+            case EOPNOTSUPP -> "Operation not supported (EOPNOTSUPP)";
+            default -> "errno " + errno;
+        };
+        return words;
     }
 
     /** A failed libc call: keeps errno so callers can tell "unsupported" from other failures. */
-    static final class OfdCallException extends IOException {
+    static final class OfdCallException extends FileSystemException {
         private static final long serialVersionUID = 1L;
         private final int errno;
 
-        OfdCallException(String operation, Path path, int errno, String hint, Throwable cause) {
-            super(
-                    operation + " " + path + " failed: " + cause.getMessage() + (hint.isEmpty() ? "" : "; " + hint),
-                    cause);
+        OfdCallException(String file, String reason, int errno) {
+            super(file, null, reason);
             this.errno = errno;
         }
 

@@ -9,4 +9,10 @@ class OfdContractTest extends LockProviderContractTest {
     protected LockProvider provider() {
         return new OfdLockProvider();
     }
+
+    @Override
+    protected java.util.Optional<LockProvider> providerWithBeforeLock(
+            java.util.function.Consumer<java.nio.file.Path> hook) {
+        return java.util.Optional.of(new OfdLockProvider(hook));
+    }
 }

@@ -1,4 +1,4 @@
-package dev.lockcache.lock.spi;
+package dev.lockcache.lock.nio;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -16,7 +16,11 @@ final class FcntlProbeChild {
 
     public static void main(String[] args) throws IOException {
         try (FileChannel channel = FileChannel.open(
-                Path.of(args[0]), StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
+                Path.of(args[0]),
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.CREATE_NEW,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             FileLock lock = channel.tryLock();
             System.out.println(lock == null ? "BUSY" : "HELD");
             System.out.flush();

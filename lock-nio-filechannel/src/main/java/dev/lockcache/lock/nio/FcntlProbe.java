@@ -1,11 +1,15 @@
-package dev.lockcache.lock.spi;
+package dev.lockcache.lock.nio;
 
 import dev.lockcache.lock.LockMode;
+import dev.lockcache.lock.spi.KernelDirectory;
+import dev.lockcache.lock.spi.KernelFile;
+import dev.lockcache.lock.spi.KernelMechanism;
+import dev.lockcache.lock.spi.ProbeFiles;
+import dev.lockcache.lock.spi.ProbeResult;
 import dev.lockcache.lock.spi.ProbeResult.Verdict;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -14,7 +18,6 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -28,20 +31,20 @@ import java.util.concurrent.TimeoutException;
  * test. Verdicts are cached per file store. Shared by every provider that relies on fcntl locks ({@code nio},
  * the fcntl half of {@code double}). Thread-safe.
  */
-public final class FcntlProbe {
+final class FcntlProbe {
 
     private static final Duration CHILD_TIMEOUT = Duration.ofSeconds(60);
 
-    private final FcntlChannels channels;
+    private final KernelMechanism mechanism;
     private final Map<Object, ProbeResult> verdicts = new ConcurrentHashMap<>();
 
-    /** A probe that locks through {@code channels} (use {@link FcntlChannels#jvm()}). */
-    public FcntlProbe(FcntlChannels channels) {
-        this.channels = channels;
+    /** A probe that locks through {@code mechanism}. */
+    FcntlProbe(KernelMechanism mechanism) {
+        this.mechanism = mechanism;
     }
 
     /** The verdict for {@code directory}: EXCLUDES, DOES_NOT_EXCLUDE (the filesystem lies), or UNAVAILABLE. */
-    public ProbeResult probe(Path directory) {
+    ProbeResult probe(Path directory) {
         Path dir = directory.toAbsolutePath().normalize();
         String type = "unknown";
         Object storeKey = dir;
@@ -87,16 +90,21 @@ public final class FcntlProbe {
                 return new ProbeResult(
                         dir, Verdict.UNAVAILABLE, type, "the probe child could not lock " + file + ": " + said);
             }
-            try (FcntlChannels.Lease lease = channels.open(file)) {
-                Optional<FileLock> ours = lease.tryLock(LockMode.EXCLUSIVE);
-                if (ours.isPresent()) {
-                    ours.get().release();
+            KernelFile ours = null;
+            try (KernelDirectory handle = mechanism.openDirectory(dir)) {
+                ours = handle.open(file.getFileName().toString(), KernelMechanism.OpenMode.READ_WRITE, 0);
+                if (ours.tryLock(LockMode.EXCLUSIVE)) {
+                    ours.unlock();
                     return new ProbeResult(
                             dir,
                             Verdict.DOES_NOT_EXCLUDE,
                             type,
                             "a child process held a FileChannel lock on " + file
                                     + " and this process could lock it as well: locks do not exclude here");
+                }
+            } finally {
+                if (ours != null) {
+                    ours.close(); // a probe file of its own: closing it drops no lock anyone holds
                 }
             }
             return new ProbeResult(
@@ -114,11 +122,7 @@ public final class FcntlProbe {
             return new ProbeResult(dir, Verdict.UNAVAILABLE, type, "interrupted while probing");
         } finally {
             stop(child);
-            try {
-                channels.closeWhenUnlocked(file, () -> ProbeFiles.remove(file));
-            } catch (RuntimeException e) {
-                ProbeFiles.remove(file);
-            }
+            ProbeFiles.remove(file);
         }
     }
 
@@ -133,7 +137,7 @@ public final class FcntlProbe {
                             .toURI())
                     .toString();
         } catch (java.net.URISyntaxException | NullPointerException | SecurityException e) {
-            throw new IOException("cannot tell where lock-api's classes are", e);
+            throw new IOException("cannot tell where the nio provider's classes are", e);
         }
         List<String> command = List.of(
                 java.toString(),
