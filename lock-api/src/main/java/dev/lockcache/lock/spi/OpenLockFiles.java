@@ -191,6 +191,19 @@ final class OpenLockFiles {
     }
 
     private Slot open(Path path, Dir dir, boolean create) throws IOException {
+        for (int round = 1; ; round++) {
+            try {
+                return openOnce(path, dir, create);
+            } catch (NoSuchFileException e) {
+                // removed between "it exists" and opening it: create it again (bounded; a deleter must not win forever)
+                if (!create || round >= KernelLockProvider.MAX_REPLACED_ROUNDS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private Slot openOnce(Path path, Dir dir, boolean create) throws IOException {
         String name = path.getFileName().toString();
         KernelFile file = null;
         boolean created = false;
@@ -212,6 +225,8 @@ final class OpenLockFiles {
                 file = dir.handle().open(name, KernelMechanism.OpenMode.READ_WRITE, 0);
             } catch (AccessDeniedException e) {
                 file = dir.handle().open(name, KernelMechanism.OpenMode.READ_ONLY, 0);
+            } catch (NoSuchFileException e) {
+                throw e;
             } catch (FileSystemException e) {
                 if (e.getReason() == null || !e.getReason().contains("Read-only file system")) {
                     throw e;

@@ -106,6 +106,11 @@ public final class FcntlMechanism implements KernelMechanism {
             return lstat(path).orElseThrow(() -> new NoSuchFileException(path.toString()));
         }
 
+        /**
+         * Opens {@code name}, and learns which file was opened without {@code fstat}: the name's identity just
+         * before and just after the open must agree (a file that is open cannot lose its inode number to another),
+         * or the open is retried by the caller as if the file had vanished.
+         */
         @Override
         public KernelFile open(String name, OpenMode mode, int createMode) throws IOException {
             Path file = path.resolve(name);
@@ -117,25 +122,40 @@ public final class FcntlMechanism implements KernelMechanism {
                                 StandardOpenOption.WRITE,
                                 LinkOption.NOFOLLOW_LINKS)
                         .close();
-            } else {
-                Optional<FileIdentity> named = lstat(file);
-                if (named.isEmpty()) {
-                    throw new NoSuchFileException(file.toString());
-                }
-                if (!named.get().regularFile()) {
-                    throw new FileSystemException(
-                            file.toString(), null, "is " + named.get().kind() + ", not a regular file: not opened");
-                }
+            }
+            Optional<FileIdentity> before = lstat(file);
+            if (before.isEmpty()) {
+                throw new NoSuchFileException(file.toString());
+            }
+            if (!before.get().regularFile()) {
+                throw new FileSystemException(
+                        file.toString(), null, "is " + before.get().kind() + ", not a regular file: not opened");
             }
             boolean writable = mode != OpenMode.READ_ONLY;
+            RandomAccessFile opened;
             try {
-                return new FcntlFile(file, new RandomAccessFile(file.toFile(), writable ? "rw" : "r"), writable);
+                opened = new RandomAccessFile(file.toFile(), writable ? "rw" : "r");
             } catch (FileNotFoundException e) {
+                if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new NoSuchFileException(file.toString());
+                }
                 if (!Files.isWritable(file) || file.getFileSystem().isReadOnly()) {
                     throw new AccessDeniedException(file.toString(), null, e.getMessage());
                 }
                 throw new FileSystemException(file.toString(), null, e.getMessage());
             }
+            Optional<FileIdentity> after;
+            try {
+                after = lstat(file);
+            } catch (IOException | RuntimeException e) {
+                opened.close();
+                throw e;
+            }
+            if (after.isEmpty() || !after.get().sameFile(before.get())) {
+                opened.close(); // a file that carries no lock of ours: closing it drops nothing
+                throw new NoSuchFileException(file.toString(), null, "replaced while it was being opened");
+            }
+            return new FcntlFile(file, opened, writable, after.get());
         }
 
         @Override
@@ -156,19 +176,12 @@ public final class FcntlMechanism implements KernelMechanism {
         private final FileIdentity opened;
         private volatile FileLock lock;
 
-        FcntlFile(Path path, RandomAccessFile file, boolean writable) throws IOException {
+        FcntlFile(Path path, RandomAccessFile file, boolean writable, FileIdentity opened) {
             this.path = path;
             this.file = file;
             this.channel = file.getChannel();
             this.writable = writable;
-            FileIdentity named;
-            try {
-                named = lstat(path).orElseThrow(() -> new NoSuchFileException(path.toString()));
-            } catch (IOException | RuntimeException e) {
-                file.close();
-                throw e;
-            }
-            this.opened = named;
+            this.opened = opened;
         }
 
         @Override
