@@ -1,6 +1,5 @@
 package dev.lockcache.lock.zookeeper;
 
-import dev.lockcache.lock.LockMode;
 import dev.lockcache.lock.LockOwner;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.HeldLock;
@@ -10,8 +9,8 @@ import dev.lockcache.lock.spi.LockRequest;
 import dev.lockcache.lock.spi.Mechanism;
 import dev.lockcache.lock.spi.ProbeResult;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Optional;
@@ -143,13 +142,7 @@ public final class ZooKeeperLockProvider implements LockProvider {
     @Override
     public Optional<HeldLock> tryLock(LockRequest request) throws IOException {
         checkConfig();
-        if (request.mode() == LockMode.EXCLUSIVE
-                && Files.exists(request.path(), LinkOption.NOFOLLOW_LINKS)
-                && !Files.isWritable(request.path())) {
-            // the same rule as the file providers: who may not write the lock file may not take it exclusively
-            throw new IOException("lock file " + request.path() + " exists and is not writable by this account,"
-                    + " so it may be locked shared only; lock it shared, or fix its permissions");
-        }
+        ExistingLockFile.judge(request.path(), request.mode());
         return recipe.tryLock(request).map(HeldLock.class::cast);
     }
 
@@ -158,7 +151,16 @@ public final class ZooKeeperLockProvider implements LockProvider {
     public Optional<HeldLock> awaitLock(LockRequest request, long pollNanos, long remainingNanos)
             throws IOException, InterruptedException {
         checkConfig();
-        return recipe.awaitLock(request, remainingNanos).map(HeldLock.class::cast);
+        try {
+            return recipe.awaitLock(request, remainingNanos).map(HeldLock.class::cast);
+        } catch (InterruptedIOException e) {
+            if (Thread.interrupted()) { // interrupted while (re)connecting: a plain interrupt for the wait loop
+                InterruptedException interrupted = new InterruptedException(e.getMessage());
+                interrupted.initCause(e);
+                throw interrupted;
+            }
+            throw e;
+        }
     }
 
     @Override
