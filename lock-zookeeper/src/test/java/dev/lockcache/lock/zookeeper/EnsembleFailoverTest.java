@@ -19,16 +19,14 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.InstanceSpec;
-import org.apache.curator.test.TestingCluster;
-import org.apache.zookeeper.client.FourLetterWordMain;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A three-server ensemble whose leader is killed while one session holds a lock and two wait for it. Each
+ * A three-server ensemble (three QuorumPeerMain JVMs, leader killed with SIGKILL; and curator-test's in-process
+ * cluster, leader shut down) whose leader is killed while one session holds a lock and two wait for it. Each
  * session is its own provider (its own client), so to the ensemble they are three processes; the in-JVM table
  * is bypassed on purpose (the provider is driven through the SPI) so that only ZooKeeper keeps them apart.
  *
@@ -53,18 +51,19 @@ class EnsembleFailoverTest {
     private final AtomicInteger toldLost = new AtomicInteger();
     private final AtomicInteger keptThroughKill = new AtomicInteger();
     private final AtomicInteger retriedErrors = new AtomicInteger();
+    private String killedHow = "";
 
     /**
      * With a grace of 0 the holder must be told (every client is disconnected when the leader goes); with a short
      * grace it keeps its lock if it reconnects in time, else it is told.
      */
-    @ParameterizedTest(name = "suspended grace {0} ms")
-    @ValueSource(longs = {0, 500})
-    void leaderKilledWhileLocksAreHeldAndWaitedFor(long graceMillis) throws Exception {
-        List<InstanceSpec> specs = TestZooKeeper.ensembleSpecs(3);
-        try (TestingCluster cluster = new TestingCluster(specs)) {
-            cluster.start();
-            ZooKeeperConfig config = ZooKeeperConfig.connectingTo(cluster.getConnectString())
+    @ParameterizedTest(name = "{0}, suspended grace {1} ms")
+    @CsvSource({"processes, 0", "processes, 500", "in-process, 0", "in-process, 500"})
+    void leaderKilledWhileLocksAreHeldAndWaitedFor(String kind, long graceMillis) throws Exception {
+        try (TestEnsemble cluster = kind.equals("processes")
+                ? TestEnsemble.separateProcesses(dir.resolve("ensemble"))
+                : TestEnsemble.inProcess()) {
+            ZooKeeperConfig config = ZooKeeperConfig.connectingTo(cluster.connectString())
                     .withRoot("/failover")
                     .withBases(List.of(dir))
                     .withSessionTimeout(Duration.ofSeconds(5))
@@ -91,7 +90,7 @@ class EnsembleFailoverTest {
                     waiter.start();
                 }
                 String lockNode = new ZnodePaths(config.root(), config.bases()).lockNode(lock);
-                awaitQueued(cluster.getConnectString(), lockNode, workers);
+                awaitQueued(cluster.connectString(), lockNode, workers);
 
                 // the holder lives through the outage: it releases only once its client is back (or knows the
                 // session is gone), as a real holder busy in its critical section would
@@ -107,8 +106,7 @@ class EnsembleFailoverTest {
                             }
                         });
                 first.resumeWhen(holderBack);
-                InstanceSpec leader = leader(cluster);
-                assertThat(cluster.killServer(leader)).isTrue();
+                killedHow = cluster.killLeader();
                 killed.countDown();
 
                 for (Worker worker : workers) {
@@ -142,7 +140,8 @@ class EnsembleFailoverTest {
         if (graceMillis == 0) {
             assertThat(toldLost).as("holder told at the suspension").hasValue(1);
         }
-        System.err.println("ensemble failover, grace " + graceMillis + " ms: the holder kept its lock "
+        System.err.println("ensemble failover (" + killedHow + "), grace " + graceMillis
+                + " ms: the holder kept its lock "
                 + keptThroughKill + " time(s), was told it"
                 + " lost it " + toldLost + " time(s); " + retriedErrors + " operation(s) failed during the outage and"
                 + " were retried");
@@ -166,17 +165,6 @@ class EnsembleFailoverTest {
                 Thread.yield();
             }
         }
-    }
-
-    /** The server that answers 'srvr' with {@code Mode: leader}. */
-    private static InstanceSpec leader(TestingCluster cluster) throws Exception {
-        for (InstanceSpec spec : cluster.getInstances()) {
-            String answer = FourLetterWordMain.send4LetterWord("127.0.0.1", spec.getPort(), "srvr");
-            if (answer.contains("Mode: leader")) {
-                return spec;
-            }
-        }
-        throw new AssertionError("no server of the ensemble says it leads");
     }
 
     private void entered(Worker me) {
