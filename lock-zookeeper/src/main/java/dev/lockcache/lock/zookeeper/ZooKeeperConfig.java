@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -151,18 +152,33 @@ public final class ZooKeeperConfig {
     private final Acl acl;
     private final Duration suspendedGrace;
 
-    private ZooKeeperConfig(
-            String connectString,
-            Duration sessionTimeout,
-            Duration connectionTimeout,
-            Duration retryBaseSleep,
-            Duration retryMaxSleep,
-            int retryMaxRetries,
-            String root,
-            List<Path> bases,
-            Optional<String> digest,
-            Acl acl,
-            Duration suspendedGrace) {
+    /** The fields of one configuration while it is being changed. */
+    private static final class Fields {
+        String connectString;
+        Duration sessionTimeout;
+        Duration connectionTimeout;
+        Duration retryBaseSleep;
+        Duration retryMaxSleep;
+        int retryMaxRetries;
+        String root;
+        List<Path> bases;
+        Optional<String> digest;
+        Acl acl;
+        Duration suspendedGrace;
+    }
+
+    private ZooKeeperConfig(Fields f) {
+        String connectString = f.connectString;
+        Duration sessionTimeout = f.sessionTimeout;
+        Duration connectionTimeout = f.connectionTimeout;
+        Duration retryBaseSleep = f.retryBaseSleep;
+        Duration retryMaxSleep = f.retryMaxSleep;
+        int retryMaxRetries = f.retryMaxRetries;
+        String root = f.root;
+        List<Path> bases = f.bases;
+        Optional<String> digest = f.digest;
+        Acl acl = f.acl;
+        Duration suspendedGrace = f.suspendedGrace;
         if (connectString == null || connectString.isBlank()) {
             throw new IllegalArgumentException(CONNECT_PROPERTY + " must name at least one host:port");
         }
@@ -207,18 +223,19 @@ public final class ZooKeeperConfig {
 
     /** The defaults, connecting to {@value #DEFAULT_CONNECT}. */
     public static ZooKeeperConfig defaults() {
-        return new ZooKeeperConfig(
-                DEFAULT_CONNECT,
-                DEFAULT_SESSION_TIMEOUT,
-                DEFAULT_CONNECTION_TIMEOUT,
-                Duration.ofMillis(100),
-                Duration.ofSeconds(2),
-                3,
-                DEFAULT_ROOT,
-                List.of(),
-                Optional.empty(),
-                Acl.OPEN,
-                DEFAULT_SUSPENDED_GRACE);
+        Fields f = new Fields();
+        f.connectString = DEFAULT_CONNECT;
+        f.sessionTimeout = DEFAULT_SESSION_TIMEOUT;
+        f.connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
+        f.retryBaseSleep = Duration.ofMillis(100);
+        f.retryMaxSleep = Duration.ofSeconds(2);
+        f.retryMaxRetries = 3;
+        f.root = DEFAULT_ROOT;
+        f.bases = List.of();
+        f.digest = Optional.empty();
+        f.acl = Acl.OPEN;
+        f.suspendedGrace = DEFAULT_SUSPENDED_GRACE;
+        return new ZooKeeperConfig(f);
     }
 
     /** The defaults with another connect string. */
@@ -403,142 +420,71 @@ public final class ZooKeeperConfig {
         }
     }
 
+    /** A copy with {@code change} applied, validated again. */
+    private ZooKeeperConfig with(Consumer<Fields> change) {
+        Fields f = new Fields();
+        f.connectString = connectString;
+        f.sessionTimeout = sessionTimeout;
+        f.connectionTimeout = connectionTimeout;
+        f.retryBaseSleep = retryBaseSleep;
+        f.retryMaxSleep = retryMaxSleep;
+        f.retryMaxRetries = retryMaxRetries;
+        f.root = root;
+        f.bases = bases;
+        f.digest = digest;
+        f.acl = acl;
+        f.suspendedGrace = suspendedGrace;
+        change.accept(f);
+        return new ZooKeeperConfig(f);
+    }
+
     public ZooKeeperConfig withConnectString(String value) {
-        return new ZooKeeperConfig(
-                value,
-                sessionTimeout,
-                connectionTimeout,
-                retryBaseSleep,
-                retryMaxSleep,
-                retryMaxRetries,
-                root,
-                bases,
-                digest,
-                acl,
-                suspendedGrace);
+        return with(f -> f.connectString = value);
     }
 
     public ZooKeeperConfig withSessionTimeout(Duration value) {
-        return new ZooKeeperConfig(
-                connectString,
-                value,
-                connectionTimeout,
-                retryBaseSleep,
-                retryMaxSleep,
-                retryMaxRetries,
-                root,
-                bases,
-                digest,
-                acl,
-                suspendedGrace);
+        return with(f -> f.sessionTimeout = value);
     }
 
     public ZooKeeperConfig withConnectionTimeout(Duration value) {
-        return new ZooKeeperConfig(
-                connectString,
-                sessionTimeout,
-                value,
-                retryBaseSleep,
-                retryMaxSleep,
-                retryMaxRetries,
-                root,
-                bases,
-                digest,
-                acl,
-                suspendedGrace);
+        return with(f -> f.connectionTimeout = value);
     }
 
     /** A bounded exponential backoff: {@code base} doubling up to {@code maxSleep}, {@code maxRetries} times. */
     public ZooKeeperConfig withRetry(Duration base, Duration maxSleep, int maxRetries) {
-        return new ZooKeeperConfig(
-                connectString,
-                sessionTimeout,
-                connectionTimeout,
-                base,
-                maxSleep,
-                maxRetries,
-                root,
-                bases,
-                digest,
-                acl,
-                suspendedGrace);
+        return with(f -> {
+            f.retryBaseSleep = base;
+            f.retryMaxSleep = maxSleep;
+            f.retryMaxRetries = maxRetries;
+        });
     }
 
     public ZooKeeperConfig withRoot(String value) {
-        return new ZooKeeperConfig(
-                connectString,
-                sessionTimeout,
-                connectionTimeout,
-                retryBaseSleep,
-                retryMaxSleep,
-                retryMaxRetries,
-                value,
-                bases,
-                digest,
-                acl,
-                suspendedGrace);
+        return with(f -> f.root = value);
     }
 
     /** See {@link #BASE_PROPERTY}. */
     public ZooKeeperConfig withBases(List<Path> value) {
-        return new ZooKeeperConfig(
-                connectString,
-                sessionTimeout,
-                connectionTimeout,
-                retryBaseSleep,
-                retryMaxSleep,
-                retryMaxRetries,
-                root,
-                value,
-                digest,
-                acl,
-                suspendedGrace);
+        return with(f -> f.bases = value);
     }
 
     /** Digest credentials {@code user:password}; the ACL becomes {@link Acl#CREATOR} (change it after). */
     public ZooKeeperConfig withDigest(String userAndPassword) {
-        return new ZooKeeperConfig(
-                connectString,
-                sessionTimeout,
-                connectionTimeout,
-                retryBaseSleep,
-                retryMaxSleep,
-                retryMaxRetries,
-                root,
-                bases,
-                Optional.of(userAndPassword),
-                Acl.CREATOR,
-                suspendedGrace);
+        if (userAndPassword == null) {
+            throw new IllegalArgumentException(DIGEST_PROPERTY + " must be user:password, not null");
+        }
+        return with(f -> {
+            f.digest = Optional.of(userAndPassword);
+            f.acl = Acl.CREATOR;
+        });
     }
 
     public ZooKeeperConfig withAcl(Acl value) {
-        return new ZooKeeperConfig(
-                connectString,
-                sessionTimeout,
-                connectionTimeout,
-                retryBaseSleep,
-                retryMaxSleep,
-                retryMaxRetries,
-                root,
-                bases,
-                digest,
-                value,
-                suspendedGrace);
+        return with(f -> f.acl = value);
     }
 
     public ZooKeeperConfig withSuspendedGrace(Duration value) {
-        return new ZooKeeperConfig(
-                connectString,
-                sessionTimeout,
-                connectionTimeout,
-                retryBaseSleep,
-                retryMaxSleep,
-                retryMaxRetries,
-                root,
-                bases,
-                digest,
-                acl,
-                value);
+        return with(f -> f.suspendedGrace = value);
     }
 
     public String connectString() {
