@@ -63,7 +63,10 @@ final class LockRecipe {
                 boolean granted = false;
                 try {
                     Verdict verdict = judge(attempt);
-                    if (!verdict.granted()) {
+                    if (!verdict.present()) {
+                        continue; // our node went with an expired session: one more round on the new one
+                    }
+                    if (verdict.blocker() != null) {
                         return Optional.empty();
                     }
                     Optional<ZooKeeperHold> hold = grant(attempt);
@@ -78,7 +81,8 @@ final class LockRecipe {
                 }
             }
             throw new IOException("the connection to ZooKeeper at " + connectString
-                    + " kept being suspended while locking " + request.path() + "; try again once it is stable");
+                    + " kept being suspended or expiring while locking " + request.path()
+                    + "; try again once it is stable");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             InterruptedIOException wrapped = new InterruptedIOException("interrupted while locking " + request.path());
