@@ -13,7 +13,7 @@ import jdk.jfr.StackTrace;
 
 /**
  * JDK Flight Recorder events of the cache, off unless a recording enables them: {@code dev.lockcache.Fetch} (one
- * per call; its duration is the call's) and {@code dev.lockcache.StrategyVerdict} (once per mount).
+ * per call; its duration is the call's). The strategy's {@code dev.lockcache.StrategyVerdict} event comes from lock-api.
  */
 final class CacheEvents {
 
@@ -53,36 +53,6 @@ final class CacheEvents {
                 bytes = 0;
             }
             commit();
-        }
-    }
-
-    @Name("dev.lockcache.StrategyVerdict")
-    @Label("Lock Strategy Verdict")
-    @Category("lockcache")
-    @Description("The lock provider chosen for a directory's mount, and why")
-    @StackTrace(false)
-    static final class Verdict extends Event {
-        @Label("Directory")
-        String directory;
-
-        @Label("File System Type")
-        String fileSystemType;
-
-        @Label("Provider")
-        String provider;
-
-        @Label("Reason")
-        String reason;
-    }
-
-    static void verdict(StrategyVerdict verdict) {
-        Verdict event = new Verdict();
-        if (event.shouldCommit()) {
-            event.directory = verdict.directory().toString();
-            event.fileSystemType = verdict.fileSystemType();
-            event.provider = verdict.providerName();
-            event.reason = verdict.reason();
-            event.commit();
         }
     }
 }

@@ -5,9 +5,10 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Picks the lock provider for a directory. Implementations are thread-safe; the default one decides once per
- * mount and remembers. Replace it through Guice ({@code OptionalBinder<LockStrategy>.setBinding()}) or {@link
- * DatasetCache.Builder#strategy}.
+ * Picks the lock provider for the cache's lock directory: cache-core's face of {@link
+ * dev.lockcache.lock.LockStrategy}, which lives in lock-api so that plain locks get the same per-filesystem
+ * choice. Implementations are thread-safe. Replace it through Guice ({@code
+ * OptionalBinder<LockStrategy>.setBinding()}) or {@link DatasetCache.Builder#strategy}.
  */
 public interface LockStrategy {
 
@@ -19,12 +20,19 @@ public interface LockStrategy {
      */
     StrategyVerdict choose(Path directory);
 
-    /**
-     * The default strategy over {@code providers} (by name): an explicit {@code choice} wins unless the evidence
-     * refuses it; otherwise the filesystem's row of the table in {@code DESIGN.md} ("Choosing a mechanism per
-     * directory"), each candidate confirmed by its probe, missing ones skipped.
-     */
+    /** lock-api's {@link dev.lockcache.lock.LockStrategy#byFilesystem} with {@code choice}, seen from the cache. */
     static LockStrategy byFilesystem(Map<String, LockProvider> providers, ProviderChoice choice) {
-        return new FilesystemLockStrategy(providers, choice, FilesystemLockStrategy.systemMounts());
+        if (choice == null) {
+            throw new IllegalArgumentException("provider choice must not be null");
+        }
+        return of(dev.lockcache.lock.LockStrategy.byFilesystem(providers, choice.toLockChoice()));
+    }
+
+    /** {@code strategy} (lock-api's), seen from the cache. */
+    static LockStrategy of(dev.lockcache.lock.LockStrategy strategy) {
+        if (strategy == null) {
+            throw new IllegalArgumentException("strategy must not be null");
+        }
+        return directory -> StrategyVerdict.of(strategy.choose(directory));
     }
 }

@@ -8,7 +8,8 @@ import java.util.function.Function;
  * What the application or the operator asked of the lock strategy: an explicit provider name (which always
  * wins over the filesystem table), polyglot interop (lock with flock and fcntl together, provider {@code
  * double}), and the "I know" override that uses an explicit provider even where the evidence says it does not
- * exclude.
+ * exclude. The same value as lock-api's {@link dev.lockcache.lock.ProviderChoice}, which the strategy reads; kept
+ * here for the cache's Guice bindings and builder ({@link #toLockChoice()} converts).
  *
  * @param provider the provider name asked for, or empty to let the strategy choose by filesystem
  * @param interop whether other programs lock the same files with flock(1), py-filelock, fcntl or lockf
@@ -24,22 +25,27 @@ public record ProviderChoice(Optional<String> provider, boolean interop, boolean
     public static final String PROVIDER_ENV = LockProviders.PROVIDER_ENV;
 
     /** System property {@code true} to use an explicit provider that the evidence refuses (default false). */
-    public static final String FORCE_PROPERTY = "lockcache.provider.force";
+    public static final String FORCE_PROPERTY = dev.lockcache.lock.ProviderChoice.FORCE_PROPERTY;
 
     /** Environment variable {@code true} to use an explicit provider that the evidence refuses (default false). */
-    public static final String FORCE_ENV = "LOCKCACHE_PROVIDER_FORCE";
+    public static final String FORCE_ENV = dev.lockcache.lock.ProviderChoice.FORCE_ENV;
 
     /** System property {@code true} when other programs lock the same files (polyglot interop; default false). */
-    public static final String INTEROP_PROPERTY = "lockcache.interop";
+    public static final String INTEROP_PROPERTY = dev.lockcache.lock.ProviderChoice.INTEROP_PROPERTY;
 
     /** Environment variable {@code true} when other programs lock the same files (default false). */
-    public static final String INTEROP_ENV = "LOCKCACHE_INTEROP";
+    public static final String INTEROP_ENV = dev.lockcache.lock.ProviderChoice.INTEROP_ENV;
 
     public ProviderChoice {
         if (provider == null) {
             throw new IllegalArgumentException("provider must not be null; use Optional.empty() for automatic");
         }
         provider = provider.map(String::strip).filter(name -> !name.isEmpty());
+    }
+
+    /** lock-api's equal value, which {@link dev.lockcache.lock.LockStrategy} reads. */
+    public dev.lockcache.lock.ProviderChoice toLockChoice() {
+        return new dev.lockcache.lock.ProviderChoice(provider, interop, force);
     }
 
     /** Let the strategy choose by filesystem. */
@@ -61,10 +67,8 @@ public record ProviderChoice(Optional<String> provider, boolean interop, boolean
     }
 
     static ProviderChoice fromEnvironment(Function<String, String> properties, Function<String, String> env) {
-        return new ProviderChoice(
-                Optional.ofNullable(setting(properties, env, PROVIDER_PROPERTY, PROVIDER_ENV)),
-                Boolean.parseBoolean(setting(properties, env, INTEROP_PROPERTY, INTEROP_ENV)),
-                Boolean.parseBoolean(setting(properties, env, FORCE_PROPERTY, FORCE_ENV)));
+        dev.lockcache.lock.ProviderChoice read = dev.lockcache.lock.ProviderChoice.fromEnvironment(properties, env);
+        return new ProviderChoice(read.provider(), read.interop(), read.force());
     }
 
     /** The same choice, asking for polyglot interop. */
@@ -75,14 +79,5 @@ public record ProviderChoice(Optional<String> provider, boolean interop, boolean
     /** The same choice, overriding the evidence for an explicit provider ("I know"). */
     public ProviderChoice withForce() {
         return new ProviderChoice(provider, interop, true);
-    }
-
-    private static String setting(
-            Function<String, String> properties, Function<String, String> env, String property, String variable) {
-        String value = properties.apply(property);
-        if (value == null || value.isBlank()) {
-            value = env.apply(variable);
-        }
-        return value == null || value.isBlank() ? null : value.strip();
     }
 }

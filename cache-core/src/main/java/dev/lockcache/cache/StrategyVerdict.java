@@ -8,7 +8,8 @@ import java.util.Locale;
 /**
  * Which lock provider a directory gets, and why: the evidence (filesystem type, mount options), the reason in
  * a sentence, and what happened to every candidate of the table row. {@link #describe()} is what {@code
- * lockcache providers DIR} prints.
+ * lockcache providers DIR} prints. cache-core's copy of lock-api's {@link dev.lockcache.lock.StrategyVerdict}
+ * ({@link #of} converts), kept so that code written against the cache keeps working.
  *
  * @param directory the directory judged
  * @param provider the provider chosen
@@ -31,6 +32,20 @@ public record StrategyVerdict(
         }
         mountOptions = List.copyOf(mountOptions);
         candidates = List.copyOf(candidates);
+    }
+
+    /** The same verdict as lock-api's strategy gave it. */
+    public static StrategyVerdict of(dev.lockcache.lock.StrategyVerdict verdict) {
+        return new StrategyVerdict(
+                verdict.directory(),
+                verdict.provider(),
+                verdict.fileSystemType(),
+                verdict.mountOptions(),
+                verdict.reason(),
+                verdict.candidates().stream()
+                        .map(c -> new Candidate(
+                                c.provider(), Outcome.valueOf(c.outcome().name()), c.detail()))
+                        .toList());
     }
 
     /** The chosen provider's name. */

@@ -14,7 +14,9 @@ import jdk.jfr.Timespan;
  * JDK Flight Recorder events for lock traffic. Locks can be taken millions of times a second, so an ordinary
  * recording keeps only what matters: {@code dev.lockcache.LockAcquired} (its duration is the wait) is recorded
  * for waits of 10 ms or more, and {@code dev.lockcache.LockReleased} (with the time held) only when a recording
- * enables it. Without a recording each costs a {@code shouldCommit} check.
+ * enables it; {@code dev.lockcache.LockWaiting} on the schedule of {@link WaitNotices} (after 1 s, then every
+ * 10 s, unless the options set another), with the holder's record; {@code dev.lockcache.StrategyVerdict} once per
+ * mount the {@link LockStrategy} judges. Without a recording each costs a {@code shouldCommit} check.
  */
 final class LockEvents {
 
@@ -59,5 +61,87 @@ final class LockEvents {
         @Label("Held")
         @Timespan(Timespan.NANOSECONDS)
         long held;
+    }
+
+    @Name("dev.lockcache.LockWaiting")
+    @Label("Lock Still Waiting")
+    @Category("lockcache")
+    @Description("An acquisition is still waiting for a lock: how long so far, and the holder's record")
+    @StackTrace(false)
+    static final class Waiting extends Event {
+        @Label("Path")
+        String path;
+
+        @Label("Provider")
+        String provider;
+
+        @Label("Mode")
+        String mode;
+
+        @Label("Waited")
+        @Timespan(Timespan.NANOSECONDS)
+        long waited;
+
+        @Label("Holder")
+        String holder;
+
+        @Label("Holder Pid")
+        long holderPid;
+
+        @Label("Holder Host")
+        String holderHost;
+    }
+
+    /** Whether a recording wants {@link Waiting} events now (so that a wait without a listener schedules them). */
+    static boolean waitingEnabled() {
+        return new Waiting().isEnabled();
+    }
+
+    static void waiting(java.nio.file.Path path, String provider, LockMode mode, long waitedNanos, LockOwner holder) {
+        Waiting event = new Waiting();
+        if (event.shouldCommit()) {
+            event.path = path.toString();
+            event.provider = provider;
+            event.mode = mode.name();
+            event.waited = waitedNanos;
+            event.holder = holder.describe();
+            event.holderPid = -1;
+            event.holderHost = "";
+            if (holder instanceof LockOwner.Known known) {
+                event.holderPid = known.record().pid();
+                event.holderHost = known.record().host();
+            }
+            event.commit();
+        }
+    }
+
+    @Name("dev.lockcache.StrategyVerdict")
+    @Label("Lock Strategy Verdict")
+    @Category("lockcache")
+    @Description("The lock provider chosen for a directory's mount, and why")
+    @StackTrace(false)
+    static final class Verdict extends Event {
+        @Label("Directory")
+        String directory;
+
+        @Label("File System Type")
+        String fileSystemType;
+
+        @Label("Provider")
+        String provider;
+
+        @Label("Reason")
+        String reason;
+    }
+
+    static void verdict(StrategyVerdict verdict) {
+        Verdict event = new Verdict();
+        if (event.shouldCommit()) {
+            event.directory = verdict.directory().toString();
+            event.fileSystemType = verdict.fileSystemType();
+            event.provider = verdict.providerName();
+            event.reason = verdict.reason();
+            event.commit();
+        }
     }
 }

@@ -14,7 +14,8 @@ import java.util.function.Function;
  * Finds lock providers with {@link ServiceLoader} and picks one without guessing: an explicit name wins;
  * otherwise exactly one available provider must be installed. Anything else is a {@link
  * LockProviderException} that lists what was found — never a silent no-op lock. Choosing by filesystem
- * among several providers is the job of cache-core's strategy.
+ * among several providers is the job of {@link LockStrategy} ({@link FileLocks#forDirectory}, {@link
+ * FileLocks#discover()}).
  */
 public final class LockProviders {
 
@@ -123,20 +124,26 @@ public final class LockProviders {
             }
             return chosen;
         }
-        List<LockProvider> available = new ArrayList<>();
-        for (LockProvider provider : providers.values()) {
-            if (!provider.optIn() && provider.availability().available()) {
-                available.add(provider);
-            }
-        }
+        List<LockProvider> available = candidates(providers);
         if (available.size() == 1) {
             return available.get(0);
         }
         String problem = available.isEmpty() ? "no lock provider is available" : "several lock providers are available";
         throw new LockProviderException(
                 problem + " (" + describe(providers) + "); set -D" + PROVIDER_PROPERTY + "=NAME or " + PROVIDER_ENV
-                        + "=NAME, or let cache-core's strategy choose per filesystem",
+                        + "=NAME, or let the filesystem choose: FileLocks.forDirectory(dir) or FileLocks.discover()",
                 states(providers));
+    }
+
+    /** The available providers that count without being named (not {@link LockProvider#optIn()}), in order. */
+    static List<LockProvider> candidates(Map<String, LockProvider> providers) {
+        List<LockProvider> available = new ArrayList<>();
+        for (LockProvider provider : providers.values()) {
+            if (!provider.optIn() && provider.availability().available()) {
+                available.add(provider);
+            }
+        }
+        return available;
     }
 
     private static List<String> states(Map<String, LockProvider> providers) {

@@ -52,7 +52,8 @@ final class WaitLoop {
             if (held.isPresent()) {
                 return held.get();
             }
-            deadline.noticeIfDue(request.path(), () -> provider.readOwner(request.path()));
+            deadline.noticeIfDue(
+                    request.path(), provider.name(), request.mode(), () -> provider.readOwner(request.path()));
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.lockcache.cache;
+package dev.lockcache.lock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,8 +7,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.lockcache.cache.StrategyVerdict.Outcome;
-import dev.lockcache.lock.LockProviderException;
+import dev.lockcache.lock.StrategyVerdict.Outcome;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockFeature;

@@ -1,8 +1,7 @@
-package dev.lockcache.cache;
+package dev.lockcache.lock;
 
-import dev.lockcache.cache.StrategyVerdict.Candidate;
-import dev.lockcache.cache.StrategyVerdict.Outcome;
-import dev.lockcache.lock.LockProviderException;
+import dev.lockcache.lock.StrategyVerdict.Candidate;
+import dev.lockcache.lock.StrategyVerdict.Outcome;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.FileSystemKinds;
 import dev.lockcache.lock.spi.LockProvider;
@@ -47,6 +46,14 @@ final class FilesystemLockStrategy implements LockStrategy {
 
     private static final Set<String> WINDOWS_TYPES =
             Set.of("ntfs", "refs", "fat", "fat32", "cifs", "smb3", "smbfs", "smb2");
+
+    /** The JVM's {@link LockStrategy#standard()}, built on first use. */
+    static final class Standard {
+        static final LockStrategy INSTANCE =
+                LockStrategy.byFilesystem(LockProviders.installed(), ProviderChoice.fromEnvironment());
+
+        private Standard() {}
+    }
 
     /** Finds the mount a real directory lives on. */
     @FunctionalInterface
@@ -116,7 +123,7 @@ final class FilesystemLockStrategy implements LockStrategy {
                 mount.mountPoint(),
                 verdict.providerName(),
                 verdict.reason());
-        CacheEvents.verdict(verdict);
+        LockEvents.verdict(verdict);
         return verdict;
     }
 

@@ -1,4 +1,4 @@
-package dev.lockcache.cache;
+package dev.lockcache.lock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.lockcache.cache;
+package dev.lockcache.lock;
 
 import java.io.BufferedReader;
 import java.io.IOException;
