@@ -19,7 +19,7 @@ record Digest(String sha256, long size) {
     static Digest of(TrustedDirectory dir, String name) throws IOException {
         Running running = new Running();
         try (FileChannel in = dir.openRegular(name)) {
-            ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
+            ByteBuffer buffer = ByteBuffer.allocate(1024 * 1024);
             while (in.read(buffer) >= 0) {
                 buffer.flip();
                 running.update(buffer);
@@ -46,6 +46,12 @@ record Digest(String sha256, long size) {
         void update(ByteBuffer bytes) {
             size += bytes.remaining();
             sha.update(bytes);
+        }
+
+        /** Forgets everything fed so far. */
+        void reset() {
+            sha.reset();
+            size = 0;
         }
 
         Digest result() {

@@ -202,8 +202,24 @@ record EntryMetadata(
         return provider.equals(fenceProvider) ? Math.max(token, fenceToken) : token;
     }
 
-    /** Writes the file atomically into {@code keyDir} (new temp file, fsync, rename, directory sync). */
+    /**
+     * Writes the file atomically into {@code keyDir} (new temp file, rename) and syncs the directory, which also
+     * makes an entry renamed just before durable. The file's content is not synced on its own: after a power loss
+     * it may read as empty, which is {@link #unusable()} and costs a refetch, never a wrong answer.
+     */
     void write(TrustedDirectory keyDir) {
+        write(keyDir, true);
+    }
+
+    /**
+     * Writes the file atomically into {@code keyDir} without syncing anything: for the attempt counter and fence
+     * record written before a fetch starts, which only live holders and waiters read (a crash ends them all).
+     */
+    void writeUnsynced(TrustedDirectory keyDir) {
+        write(keyDir, false);
+    }
+
+    private void write(TrustedDirectory keyDir, boolean syncDirectory) {
         Properties p = new Properties();
         p.setProperty("format", FORMAT);
         p.setProperty("attempts", Long.toString(attempts));
@@ -237,7 +253,6 @@ record EntryMetadata(
                     while (buffer.hasRemaining()) {
                         out.write(buffer);
                     }
-                    out.force(true);
                 }
                 return null;
             });
@@ -245,7 +260,9 @@ record EntryMetadata(
                 keyDir.rename(temp, EntryLayout.METADATA_FILE);
                 return null;
             });
-            keyDir.sync();
+            if (syncDirectory) {
+                keyDir.sync();
+            }
         } finally {
             Durability.deleteQuietly(keyDir, temp);
         }

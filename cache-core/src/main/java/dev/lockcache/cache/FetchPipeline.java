@@ -289,82 +289,130 @@ final class FetchPipeline {
         String source = spec.source().describe();
         refuseIfFenced(metadata, key, entry, hold);
         EntryMetadata started = metadata.startAttempt(hold.provider(), hold.token(), hold.holder());
-        started.write(keyDir);
+        started.writeUnsynced(keyDir);
+        if (spec.source() instanceof DatasetSource.Producer) {
+            return publishProduced(spec, keyDir, entry, started, hold);
+        }
+        PartialDownload partial = TransientIo.retry(
+                "open partial download",
+                keyDir.resolve(PartialDownload.fileName(spec.fileName())),
+                () -> PartialDownload.open(keyDir, spec.fileName(), source, SourceFetcher.resumable(spec)));
+        boolean keep = false;
+        try {
+            Digest digest;
+            try {
+                digest = fetchSource(spec, entry, () -> fetcher.fetchInto(spec, partial, options.progress()));
+            } catch (CacheFetchException e) {
+                keep = partial.worthKeeping(); // stopped short (reset, timeout, interrupt): the next fetch resumes
+                throw e;
+            }
+            verify(spec, entry, digest);
+            TransientIo.run("sync fetched file", partial.path(), () -> {
+                partial.force();
+                return null;
+            });
+            partial.close();
+            TransientIo.run("make entry read-only", partial.path(), () -> {
+                keyDir.setMode(partial.name(), ENTRY_MODE);
+                return null;
+            });
+            abandonIfLost(spec, entry, hold);
+            refuseIfFenced(EntryMetadata.read(keyDir, key, entry), key, entry, hold);
+            TransientIo.run("publish entry", entry, () -> {
+                keyDir.rename(partial.name(), spec.fileName());
+                return null;
+            });
+            partial.published();
+            keep = true; // nothing left to remove: it is the entry now
+            return recordPublished(spec, keyDir, entry, started, hold, digest);
+        } finally {
+            if (!keep) {
+                partial.discard();
+            } else {
+                partial.close();
+            }
+        }
+    }
+
+    /** Lets the producer write a private temporary file, hashes it, and publishes it. */
+    private EntryMetadata publishProduced(
+            DatasetSpec spec, TrustedDirectory keyDir, Path entry, EntryMetadata started, LockHold hold) {
+        String key = spec.key();
         String temp = EntryLayout.tempName(spec.fileName());
         Path tempPath = keyDir.resolve(temp);
         try {
-            boolean producer = spec.source() instanceof DatasetSource.Producer;
-            if (producer) {
-                TransientIo.run("create temporary file", tempPath, () -> {
-                    keyDir.create(temp, DirectoryTrust.fileMode()).close();
-                    return null;
-                });
-                fetchSource(spec, entry, () -> fetcher.produce(spec, tempPath));
-            } else {
-                FileChannel out =
-                        TransientIo.retry("create temporary file", tempPath, () -> keyDir.create(temp, ENTRY_MODE));
-                try (out) {
-                    fetchSource(spec, entry, () -> fetcher.fetchInto(spec, out, options.progress()));
-                    TransientIo.run("sync fetched file", tempPath, () -> {
-                        out.force(true);
-                        return null;
-                    });
-                } catch (IOException e) {
-                    throw new CacheIOException("close fetched file", tempPath, TransientIo.hint(e, tempPath), e);
-                }
-            }
+            TransientIo.run("create temporary file", tempPath, () -> {
+                keyDir.create(temp, DirectoryTrust.fileMode()).close();
+                return null;
+            });
+            fetchSource(spec, entry, () -> {
+                fetcher.produce(spec, tempPath);
+                return null;
+            });
+            // the producer wrote through a path of its own: one read hashes it (and nothing else reads it twice)
             Digest digest = TransientIo.retry("verify fetched file", tempPath, () -> Digest.of(keyDir, temp));
             verify(spec, entry, digest);
-            if (producer) {
-                TransientIo.run("make entry read-only", tempPath, () -> {
-                    keyDir.setMode(temp, ENTRY_MODE);
-                    try (FileChannel written = keyDir.openRegular(temp)) {
-                        written.force(true);
-                    }
-                    return null;
-                });
-            }
+            TransientIo.run("make entry read-only", tempPath, () -> {
+                keyDir.setMode(temp, ENTRY_MODE);
+                try (FileChannel written = keyDir.openRegular(temp)) {
+                    written.force(true);
+                }
+                return null;
+            });
             abandonIfLost(spec, entry, hold);
             refuseIfFenced(EntryMetadata.read(keyDir, key, entry), key, entry, hold);
             TransientIo.run("publish entry", entry, () -> {
                 keyDir.rename(temp, spec.fileName());
                 return null;
             });
-            keyDir.sync();
-            FileIdentity id = settledIdentity(keyDir, entry)
-                    .orElseThrow(() -> new CacheIOException(
-                            "inspect entry",
-                            entry,
-                            "it vanished right after publishing",
-                            new NoSuchFileException(entry.toString())));
-            EntryInfo info = new EntryInfo(
-                    key,
-                    entry,
-                    source,
-                    digest.sha256(),
-                    digest.size(),
-                    hold.provider(),
-                    hold.token(),
-                    started.attempts(),
-                    Instant.now());
-            EntryMetadata published = started.publish(info, hold.holder(), id);
-            published.write(keyDir);
-            return published;
+            return recordPublished(spec, keyDir, entry, started, hold, digest);
         } finally {
             Durability.deleteQuietly(keyDir, temp);
         }
     }
 
-    /** A step that gets the bytes. */
-    @FunctionalInterface
-    private interface SourceStep {
-        void run() throws IOException, InterruptedException;
+    /**
+     * Records the entry just renamed into place: its identity once the filesystem clock moved past it, and the
+     * metadata, whose rename is made durable by the one directory sync that also covers the entry's.
+     */
+    private static EntryMetadata recordPublished(
+            DatasetSpec spec,
+            TrustedDirectory keyDir,
+            Path entry,
+            EntryMetadata started,
+            LockHold hold,
+            Digest digest) {
+        FileIdentity id = settledIdentity(keyDir, entry)
+                .orElseThrow(() -> new CacheIOException(
+                        "inspect entry",
+                        entry,
+                        "it vanished right after publishing",
+                        new NoSuchFileException(entry.toString())));
+        EntryInfo info = new EntryInfo(
+                spec.key(),
+                entry,
+                spec.source().describe(),
+                digest.sha256(),
+                digest.size(),
+                hold.provider(),
+                hold.token(),
+                started.attempts(),
+                Instant.now());
+        EntryMetadata published = started.publish(info, hold.holder(), id);
+        published.write(keyDir);
+        return published;
     }
 
-    private static void fetchSource(DatasetSpec spec, Path entry, SourceStep step) {
+    /** A step that gets the bytes. */
+    @FunctionalInterface
+    private interface SourceStep<T> {
+        T run() throws IOException, InterruptedException;
+    }
+
+    private static <T> T fetchSource(DatasetSpec spec, Path entry, SourceStep<T> step) {
         String source = spec.source().describe();
         try {
-            step.run();
+            return step.run();
         } catch (InterruptedException | InterruptedIOException | ClosedByInterruptException e) {
             Thread.currentThread().interrupt();
             throw new CacheFetchException(spec.key(), source, entry, "interrupted", e);

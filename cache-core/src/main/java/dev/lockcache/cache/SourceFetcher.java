@@ -3,6 +3,7 @@ package dev.lockcache.cache;
 import dev.lockcache.lock.Ticker;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.ProxySelector;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -19,12 +20,21 @@ import java.util.OptionalLong;
  */
 final class SourceFetcher {
 
-    private static final int CHUNK = 256 * 1024;
+    private static final int CHUNK = 1024 * 1024;
 
     private final HttpDownloader http;
 
     SourceFetcher(HttpTimeouts timeouts, Ticker ticker) {
-        this.http = new HttpDownloader(timeouts, ticker);
+        this(timeouts, ticker, HttpAuthorization.NONE, ProxySelector.getDefault());
+    }
+
+    SourceFetcher(HttpTimeouts timeouts, Ticker ticker, HttpAuthorization authorization, ProxySelector proxies) {
+        this.http = new HttpDownloader(timeouts, ticker, authorization, proxies);
+    }
+
+    /** Whether bytes of {@code spec}'s source kept from an interrupted fetch may be resumed (HTTP only). */
+    static boolean resumable(DatasetSpec spec) {
+        return spec.source() instanceof DatasetSource.Url url && url.isHttp();
     }
 
     /** Lets {@code spec}'s producer write {@code target} (an existing empty file private to this fetch). */
@@ -32,20 +42,27 @@ final class SourceFetcher {
         ((DatasetSource.Producer) spec.source()).producer().produce(target);
     }
 
-    /** Writes the bytes of {@code spec}'s URI source into {@code out} (a new, empty file). */
-    void fetchInto(DatasetSpec spec, FileChannel out, ProgressListener progress)
+    /**
+     * Writes the bytes of {@code spec}'s URI source into {@code partial} (after its kept bytes, where the source
+     * allows resuming), hashing them as they go by.
+     *
+     * @return the digest of the whole file
+     */
+    Digest fetchInto(DatasetSpec spec, PartialDownload partial, ProgressListener progress)
             throws IOException, InterruptedException {
         if (!(spec.source() instanceof DatasetSource.Url url)) {
             throw new IllegalStateException("not a URI source: " + spec.source());
         }
         if (url.isHttp()) {
-            http.download(url.uri(), out, spec.key(), spec.size(), progress);
-        } else {
-            copyFile(Path.of(url.uri()), out, spec.key(), spec.size(), progress);
+            return http.download(url.uri(), partial, spec.key(), spec.size(), progress);
         }
+        if (partial.kept() > 0) {
+            partial.restart();
+        }
+        return copyFile(Path.of(url.uri()), partial.channel(), spec.key(), spec.size(), progress);
     }
 
-    private static void copyFile(
+    private static Digest copyFile(
             Path from, FileChannel out, String key, OptionalLong expected, ProgressListener progress)
             throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(from, BasicFileAttributes.class);
@@ -56,7 +73,8 @@ final class SourceFetcher {
         }
         OptionalLong total = OptionalLong.of(attributes.size());
         long limit = expected.isPresent() ? expected.getAsLong() + 1 : Long.MAX_VALUE;
-        ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+        ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
+        Digest.Running digest = new Digest.Running();
         long copied = 0;
         try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
             while (true) {
@@ -73,6 +91,7 @@ final class SourceFetcher {
                     throw new InterruptedIOException("interrupted after " + copied + " bytes");
                 }
                 buffer.flip();
+                digest.update(buffer.duplicate());
                 while (buffer.hasRemaining()) {
                     out.write(buffer);
                 }
@@ -80,5 +99,6 @@ final class SourceFetcher {
                 progress.onProgress(key, copied, total);
             }
         }
+        return digest.result();
     }
 }

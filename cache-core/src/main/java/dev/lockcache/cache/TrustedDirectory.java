@@ -265,6 +265,42 @@ final class TrustedDirectory implements AutoCloseable {
     }
 
     /**
+     * Opens {@code name}, a file this cache created earlier (a partial download kept for resuming), for writing
+     * without truncating it: only a regular file with one link, owned by this user and writable by nobody else,
+     * never through a symlink or into a FIFO. Within a directory nobody else may write (judged when opened), the
+     * name cannot be swapped between the check and the open.
+     *
+     * @throws NoSuchFileException when there is nothing there
+     * @throws CacheUnsafePathException when what is there is not such a file
+     */
+    FileChannel openOwnedForWrite(String name) throws IOException {
+        requireRegular(name);
+        Optional<Map<String, Object>> a = unixAttributes(name);
+        if (a.isEmpty()) {
+            throw new NoSuchFileException(resolve(name).toString());
+        }
+        if (!a.get().isEmpty()) {
+            int mode = (Integer) a.get().get("mode");
+            long uid = ((Number) a.get().get("uid")).longValue();
+            int links = ((Number) a.get().get("nlink")).intValue();
+            if (uid != DirectoryTrust.effectiveUid() || links != 1 || (mode & 0077) != 0) {
+                throw new CacheUnsafePathException(
+                        key,
+                        resolve(name),
+                        "expected a private file of this cache (owner " + DirectoryTrust.effectiveUid()
+                                + ", one link, mode 0600), found owner " + uid + ", " + links + " links, mode "
+                                + Integer.toOctalString(mode & 07777),
+                        "remove it; the cache starts the download over");
+            }
+        }
+        Set<OpenOption> write = Set.of(StandardOpenOption.WRITE, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        if (dir == null) {
+            return FileChannel.open(path.resolve(name), write);
+        }
+        return (FileChannel) dir.newByteChannel(Path.of(name), write);
+    }
+
+    /**
      * The attributes of {@code name} ({@code unix:mode,uid,nlink,size} where there are), not following a
      * symlink; empty when nothing is there.
      */
