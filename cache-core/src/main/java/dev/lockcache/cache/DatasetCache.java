@@ -10,7 +10,12 @@ import dev.lockcache.lock.Ticker;
 import dev.lockcache.lock.UnsafePathException;
 import dev.lockcache.lock.spi.LockProvider;
 import java.io.IOException;
+import java.net.ProxySelector;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -62,7 +67,11 @@ public final class DatasetCache {
         this.registry = b.registry;
         this.strategy = strategy;
         this.defaultPolicy = b.defaultPolicy;
-        this.pipeline = new FetchPipeline(new SourceFetcher(b.httpTimeouts, Ticker.system()));
+        this.pipeline = new FetchPipeline(new SourceFetcher(
+                b.httpTimeouts,
+                Ticker.system(),
+                b.httpAuthorization != null ? b.httpAuthorization : HttpAuthorization.fromEnvironment(),
+                b.proxies != null ? b.proxies : ProxySelector.getDefault()));
     }
 
     /** A builder with the defaults: root from {@link CacheDirectories#defaultRoot()}, providers from ServiceLoader. */
@@ -143,6 +152,42 @@ public final class DatasetCache {
         return locks().verdict();
     }
 
+    /**
+     * Removes partial downloads (kept by fetches that stopped short, for resuming) whose last write is older than
+     * {@code age}, of every key whose lock is free right now; a key being fetched is skipped, so nothing a live
+     * fetch writes is ever removed. The {@code gc} command of the CLI calls this.
+     *
+     * @return the partial files removed
+     * @throws IllegalArgumentException when {@code age} is null or negative
+     */
+    public List<Path> removePartialDownloads(Duration age) {
+        if (age == null || age.isNegative()) {
+            throw new IllegalArgumentException("age must be zero or positive, was " + age);
+        }
+        Ready r = ready();
+        if (r.readOnly().isPresent()) {
+            return List.of();
+        }
+        List<Path> removed = new ArrayList<>();
+        Instant before = Instant.now().minus(age);
+        for (Map.Entry<String, List<String>> key :
+                FetchPipeline.partialDownloads(r.layout()).entrySet()) {
+            Path lockFile = r.layout().lockFile(key.getKey());
+            try (LockHandle lock = locks().locks()
+                    .acquire(lockFile, LockOptions.exclusive(Duration.ZERO).withOperation("gc " + key.getKey()))) {
+                removed.addAll(FetchPipeline.removePartialDownloads(r.layout(), key.getKey(), key.getValue(), before));
+            } catch (LockTimeoutException e) {
+                LOG.debug("dataset '{}' is being fetched; its partial download stays", key.getKey());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (LockException e) {
+                LOG.warn("cannot lock dataset '{}' to remove its partial download: {}", key.getKey(), e.getMessage());
+            }
+        }
+        return removed;
+    }
+
     private Path fetch(String key, Optional<Path> requested, FetchOptions options) {
         if (options == null) {
             throw new IllegalArgumentException("fetch options must not be null; use defaultOptions()");
@@ -160,6 +205,12 @@ public final class DatasetCache {
     private Path fetchRecorded(String key, Optional<Path> requested, FetchOptions options, CacheEvents.Fetch event) {
         DatasetSpec spec = registry.require(key);
         Optional<Path> target = requested.map(p -> p.toAbsolutePath().normalize());
+        Optional<Path> known = pipeline.knownHit(spec, target, options);
+        if (known.isPresent()) {
+            // two stats: the entry still has the identity verified before, the mirror is a link to it
+            event.end(key, options.policy(), known.get(), "hit");
+            return known.get();
+        }
         target.ifPresent(p -> FetchPipeline.checkRequested(key, p));
         Ready r = ready();
         boolean readOnly = r.readOnly().isPresent();
@@ -297,6 +348,8 @@ public final class DatasetCache {
         private LockStrategy strategy;
         private FetchPolicy defaultPolicy = FetchPolicy.IF_MISSING;
         private HttpTimeouts httpTimeouts = HttpTimeouts.DEFAULT;
+        private HttpAuthorization httpAuthorization;
+        private ProxySelector proxies;
 
         private Builder() {}
 
@@ -350,6 +403,21 @@ public final class DatasetCache {
         /** HTTP timeouts; default {@link HttpTimeouts#DEFAULT}. */
         public Builder httpTimeouts(HttpTimeouts timeouts) {
             this.httpTimeouts = require(timeouts, "HTTP timeouts");
+            return this;
+        }
+
+        /**
+         * Sends {@code Authorization: value} to {@code host} (a private mirror) and to no other host; default from
+         * {@link HttpAuthorization#fromEnvironment() the system properties or environment}, else none.
+         */
+        public Builder httpAuthorization(String host, String value) {
+            this.httpAuthorization = HttpAuthorization.of(host, value);
+            return this;
+        }
+
+        /** The proxies for HTTP sources; default {@link ProxySelector#getDefault()} (the JDK's proxy settings). */
+        public Builder proxySelector(ProxySelector selector) {
+            this.proxies = require(selector, "proxy selector");
             return this;
         }
 

@@ -12,10 +12,15 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -62,10 +67,53 @@ final class FetchPipeline {
         ABSENT
     }
 
+    /**
+     * What a warm hit found verified, per key: the spec it matched and the entry's identity as the metadata
+     * recorded it after the cache's last change. While the entry still has that identity, the metadata need not
+     * be read again: any change the cache makes to the entry (a refresh, a new link) changes it, and so does any
+     * write by anyone else.
+     */
+    private record Known(DatasetSpec spec, Path entry, FileIdentity identity) {}
+
     private final SourceFetcher fetcher;
+    private final ConcurrentHashMap<String, Known> known = new ConcurrentHashMap<>();
 
     FetchPipeline(SourceFetcher fetcher) {
         this.fetcher = fetcher;
+    }
+
+    /**
+     * The answer to a warm hit seen before, from two {@code stat}s and no metadata parse: under {@code IF_MISSING}
+     * or {@code NEVER} with a read-only mirror, when {@code spec} is the one verified then, the entry still has the
+     * identity recorded for it, and the requested path (if any) is a regular file with the entry's device and
+     * inode. Anything else is empty and goes the long way ({@link #warmHit}, or the lock).
+     */
+    Optional<Path> knownHit(DatasetSpec spec, Optional<Path> requested, FetchOptions options) {
+        if (options.policy() == FetchPolicy.ALWAYS || options.writableMirror()) {
+            return Optional.empty();
+        }
+        Known k = known.get(spec.key());
+        if (k == null || !k.spec().equals(spec)) {
+            return Optional.empty();
+        }
+        try {
+            Optional<FileIdentity> now = FileIdentity.of(k.entry());
+            if (now.isEmpty() || !now.get().equals(k.identity())) {
+                known.remove(spec.key(), k);
+                return Optional.empty();
+            }
+            if (requested.isEmpty() || requested.get().equals(k.entry())) {
+                return Optional.of(k.entry());
+            }
+            return FileIdentity.isLinkOf(requested.get(), now.get()) ? requested : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Remembers a verified warm hit for {@link #knownHit}. */
+    private void remember(DatasetSpec spec, Path entry, EntryMetadata metadata) {
+        metadata.identity().ifPresent(id -> known.put(spec.key(), new Known(spec, entry, id)));
     }
 
     /**
@@ -107,6 +155,9 @@ final class FetchPipeline {
             }
             if (trust != Trust.VERIFIED && !(readOnly && trust == Trust.REHASHED)) {
                 return Optional.empty(); // identityTrust's REHASHED only means "re-hash to tell": the locked path does
+            }
+            if (trust == Trust.VERIFIED) {
+                remember(spec, entry, metadata);
             }
             if (requested.isEmpty() || requested.get().equals(entry)) {
                 return Optional.of(entry);
@@ -196,6 +247,72 @@ final class FetchPipeline {
             recordIdentity(spec, keyDir, entry, hold);
             return requested.orElse(entry);
         }
+    }
+
+    /** Per key directory name, the names of partial downloads in it (read without the lock; may be stale). */
+    static Map<String, List<String>> partialDownloads(EntryLayout layout) {
+        Map<String, List<String>> found = new LinkedHashMap<>();
+        try (TrustedDirectory root = TrustedDirectory.root(layout.root(), false);
+                TrustedDirectory entries = root.child(EntryLayout.ENTRIES, "entries directory", false)) {
+            for (String key : entries.names()) {
+                try {
+                    NameRules.segment(key, "dataset key");
+                } catch (IllegalArgumentException e) {
+                    continue;
+                }
+                try (TrustedDirectory keyDir = entries.child(key, "entry directory of '" + key + "'", false)) {
+                    List<String> partials = new ArrayList<>();
+                    for (String name : keyDir.names()) {
+                        if (name.startsWith(".") && name.endsWith(PartialDownload.SUFFIX)) {
+                            partials.add(name);
+                        }
+                    }
+                    if (!partials.isEmpty()) {
+                        found.put(key, partials);
+                    }
+                } catch (IOException | CacheUnsafePathException e) {
+                    // not a directory of ours: nothing of ours to remove there
+                }
+            }
+        } catch (IOException e) {
+            // no cache yet
+        }
+        return found;
+    }
+
+    /**
+     * Removes, of the partial downloads {@code names} of {@code key} (whose lock the caller holds), those last
+     * written before {@code before}, with their descriptions.
+     */
+    static List<Path> removePartialDownloads(EntryLayout layout, String key, List<String> names, Instant before) {
+        List<Path> removed = new ArrayList<>();
+        try (TrustedDirectory root = TrustedDirectory.root(layout.root(), false);
+                TrustedDirectory entries = root.child(EntryLayout.ENTRIES, "entries directory", false);
+                TrustedDirectory keyDir = entries.child(key, "entry directory of '" + key + "'", false)) {
+            for (String name : names) {
+                Path file = keyDir.resolve(name);
+                BasicFileAttributes a;
+                try {
+                    a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException e) {
+                    continue;
+                }
+                if (a.lastModifiedTime().compareTo(FileTime.from(before)) >= 0) {
+                    continue;
+                }
+                String target = name.substring(1, name.length() - PartialDownload.SUFFIX.length());
+                keyDir.delete(name);
+                keyDir.delete(PartialDownload.sidecarName(target));
+                removed.add(file);
+            }
+        } catch (IOException e) {
+            throw new CacheIOException(
+                    "remove partial downloads",
+                    layout.entryDirectory(key),
+                    TransientIo.hint(e, layout.entryDirectory(key)),
+                    e);
+        }
+        return removed;
     }
 
     /** The key's attempt counter as it is now, read without the lock ({@code 0} when there is none yet). */

@@ -56,6 +56,25 @@ record FileIdentity(long device, String inode, long size, long modified, long ch
         }
     }
 
+    /**
+     * Whether {@code path} (not following a symlink) is a regular file with the device and inode of {@code of}:
+     * a hard link to it. One {@code stat}.
+     */
+    static boolean isLinkOf(Path path, FileIdentity of) throws IOException {
+        try {
+            if (UNIX && path.getFileSystem() == java.nio.file.FileSystems.getDefault()) {
+                Map<String, Object> a = Files.readAttributes(path, "unix:mode,ino,dev", LinkOption.NOFOLLOW_LINKS);
+                return (((Integer) a.get("mode")) & 0170000) == 0100000
+                        && ((Number) a.get("dev")).longValue() == of.device
+                        && a.get("ino").toString().equals(of.inode);
+            }
+            Optional<FileIdentity> id = of(path);
+            return id.isPresent() && id.get().sameFile(of);
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
     /** Whether both name the same file (device and inode), whatever its times. */
     boolean sameFile(FileIdentity other) {
         return device == other.device && inode.equals(other.inode) && !inode.equals("null");
