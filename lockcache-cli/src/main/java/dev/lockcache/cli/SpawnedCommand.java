@@ -84,6 +84,7 @@ final class SpawnedCommand {
      * Signal forwarding is set up before the command starts.
      */
     static SpawnedCommand start(List<String> argv, OptionalInt inherited) throws StartFailure {
+        checkRunnable(argv.get(0));
         POSIX posix = POSIXFactory.getNativePOSIX();
         boolean ownGroup = posix.isatty(0) != 1;
         int keep = inherited.orElse(-1);
@@ -117,7 +118,6 @@ final class SpawnedCommand {
         Forwarder forwarder = new Forwarder();
         forwarder.install();
         long pid = posix.posix_spawnp(spawned.get(0), actions, attributes, spawned, environment());
-        int errno = posix.errno();
         if (inherited.isPresent()) {
             setCloseOnExec(posix, keep, true);
         }
@@ -128,11 +128,10 @@ final class SpawnedCommand {
             if (pipe != null) {
                 posix.close(pipe[1]);
             }
-            boolean missing = errno == Errno.ENOENT.intValue() || errno == Errno.ENOTDIR.intValue();
+            // posix_spawnp returns its error rather than setting errno, and jnr-posix drops it
             throw new StartFailure(
-                    missing ? ExitCode.COMMAND_NOT_FOUND : ExitCode.COMMAND_NOT_EXECUTABLE,
-                    "cannot start '" + argv.get(0) + "': " + describe(errno)
-                            + (missing ? "; check the name and PATH" : "; check that it is an executable file"));
+                    ExitCode.COMMAND_NOT_EXECUTABLE,
+                    "cannot start '" + argv.get(0) + "'; check that it is an executable file");
         }
         SpawnedCommand command = new SpawnedCommand(posix, pid, ownGroup, pipe == null ? -1 : pipe[1]);
         forwarder.target(command);
@@ -175,6 +174,38 @@ final class SpawnedCommand {
 
     long pid() {
         return pid;
+    }
+
+    /**
+     * Fails as a shell would, before anything is spawned: 127 when {@code program} is not found (as a path, or
+     * on {@code PATH}), 126 when it is found but is not an executable file.
+     */
+    private static void checkRunnable(String program) throws StartFailure {
+        List<Path> candidates = new ArrayList<>();
+        if (program.contains("/")) {
+            candidates.add(Path.of(program));
+        } else {
+            String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+            for (String entry : path.split(":", -1)) {
+                candidates.add(Path.of(entry.isEmpty() ? "." : entry, program));
+            }
+        }
+        boolean found = false;
+        for (Path candidate : candidates) {
+            if (Files.exists(candidate)) {
+                found = true;
+                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                    return;
+                }
+            }
+        }
+        if (!found) {
+            throw new StartFailure(
+                    ExitCode.COMMAND_NOT_FOUND, "cannot start '" + program + "': not found; check the name and PATH");
+        }
+        throw new StartFailure(
+                ExitCode.COMMAND_NOT_EXECUTABLE,
+                "cannot start '" + program + "': not an executable file; check its type and permissions");
     }
 
     /** Marks every open descriptor above 2 close-on-exec, except {@code keep}. */

@@ -163,6 +163,17 @@ final class Cli implements AutoCloseable {
         return new Result(process.exitValue(), out.toString(), stderr.join());
     }
 
+    /**
+     * Waits for the lockcache process itself to end and returns its status, without waiting for its output
+     * streams: a command that outlives it (a handed-over lock) still holds them open.
+     */
+    int awaitExit() throws InterruptedException {
+        if (!process.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS)) {
+            throw new AssertionError("lockcache did not exit; stdout " + transcript);
+        }
+        return process.exitValue();
+    }
+
     long pid() {
         return process.pid();
     }

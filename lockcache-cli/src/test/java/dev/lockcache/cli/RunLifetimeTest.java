@@ -75,7 +75,7 @@ class RunLifetimeTest {
             ProcessHandle shell = ProcessHandle.of(pids[0]).orElseThrow();
 
             ProcessHandle.of(run.pid()).orElseThrow().destroyForcibly();
-            assertThat(run.awaitResult().exit()).isEqualTo(128 + 9);
+            assertThat(run.awaitExit()).isEqualTo(128 + 9);
 
             assertThat(shell.isAlive()).as("the command outlives lockcache").isTrue();
             Cli.Result refused = Cli.run(dir, "run", "-n", "--provider", "flock", lock.toString(), "true");
