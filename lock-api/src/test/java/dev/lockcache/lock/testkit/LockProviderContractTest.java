@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -110,6 +111,150 @@ public abstract class LockProviderContractTest {
      */
     protected Optional<LockProvider> providerWithBeforeLock(java.util.function.Consumer<Path> beforeLock) {
         return Optional.empty();
+    }
+
+    /** Like {@link #awaitInsideProviderWait(Path, Thread)}, for an asynchronous waiter (no thread of its own). */
+    protected static void awaitInsideProviderWait(Path path) {
+        long deadline = System.nanoTime() + ChildJvm.HANDSHAKE.toNanos();
+        while (!FileLocks.waitingForAnotherProcess(path)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no waiter began waiting for " + path);
+            }
+            Thread.yield();
+        }
+    }
+
+    /** Virtual threads exist from JDK 21; the build targets 17, so they are reached by reflection. */
+    private static boolean virtualThreads() {
+        return Runtime.version().feature() >= 21;
+    }
+
+    private static ExecutorService virtualThreadPerTask() throws ReflectiveOperationException {
+        return (ExecutorService)
+                Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+    }
+
+    private static Thread startVirtualThread(Runnable task) throws ReflectiveOperationException {
+        return (Thread)
+                Thread.class.getMethod("startVirtualThread", Runnable.class).invoke(null, task);
+    }
+
+    /** {@code threads} workers of {@code pool} increment under the lock, taking it through {@code take}. */
+    private void excludeEachOther(ExecutorService pool, int threads, LockTaker take) throws Exception {
+        Path counter = dir.resolve("counter");
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger overlaps = new AtomicInteger();
+        CyclicBarrier start = new CyclicBarrier(threads);
+        try {
+            List<Future<?>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                results.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < incrementsPerThread(); i++) {
+                        try (LockHandle ignored = take.take()) {
+                            if (inside.incrementAndGet() != 1) {
+                                overlaps.incrementAndGet();
+                            }
+                            LockChild.increment(counter);
+                            inside.decrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : results) {
+                f.get(2, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(overlaps.get()).isZero();
+        assertThat(Files.readString(counter).strip()).isEqualTo(Long.toString((long) threads * incrementsPerThread()));
+    }
+
+    @FunctionalInterface
+    private interface LockTaker {
+        LockHandle take() throws Exception;
+    }
+
+    @Test
+    void asyncAcquisitionsExcludeEachOther() throws Exception {
+        excludeEachOther(
+                Executors.newFixedThreadPool(4),
+                4,
+                () -> locks.acquireAsync(lock, LockOptions.exclusive().waitForever())
+                        .get(2, TimeUnit.MINUTES));
+        assertThat(FileLocks.waiters(lock)).isZero();
+    }
+
+    @Test
+    void virtualThreadsExcludeEachOther() throws Exception {
+        assumeTrue(virtualThreads(), "virtual threads need JDK 21 or newer; this is " + Runtime.version());
+        excludeEachOther(
+                virtualThreadPerTask(),
+                8,
+                () -> locks.acquire(lock, LockOptions.exclusive().waitForever()));
+    }
+
+    @Test
+    void asyncWaiterGetsTheLockWhenAnotherProcessReleases() throws Exception {
+        try (ChildJvm child = holder(LockMode.EXCLUSIVE)) {
+            CompletableFuture<LockHandle> waiting =
+                    locks.acquireAsync(lock, LockOptions.exclusive(Duration.ofMinutes(1)));
+            awaitInsideProviderWait(lock);
+            assertThat(waiting).isNotDone();
+            child.send("release");
+            child.expect("RELEASED");
+            try (LockHandle handle = waiting.get(1, TimeUnit.MINUTES)) {
+                assertThat(handle.isOpen()).isTrue();
+                assertThat(childTry(LockMode.EXCLUSIVE)).isEqualTo("BUSY");
+            }
+        }
+    }
+
+    @Test
+    void aVirtualThreadWaiterGetsTheLockWhenAnotherProcessReleases() throws Exception {
+        assumeTrue(virtualThreads(), "virtual threads need JDK 21 or newer; this is " + Runtime.version());
+        try (ChildJvm child = holder(LockMode.EXCLUSIVE)) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CountDownLatch acquired = new CountDownLatch(1);
+            Thread waiter = startVirtualThread(() -> {
+                try (LockHandle ignored = locks.acquire(lock, LockOptions.exclusive(Duration.ofMinutes(1)))) {
+                    acquired.countDown();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            awaitInsideProviderWait(lock, waiter);
+            child.send("release");
+            child.expect("RELEASED");
+            waiter.join(TimeUnit.MINUTES.toMillis(1));
+            assertThat(failure.get()).isNull();
+            assertThat(acquired.getCount()).isZero();
+        }
+    }
+
+    @Test
+    void cancellingAnAsyncWaitForAnotherProcessLeavesNothingHeld() throws Exception {
+        try (ChildJvm child = holder(LockMode.EXCLUSIVE)) {
+            CompletableFuture<LockHandle> waiting =
+                    locks.acquireAsync(lock, LockOptions.exclusive().waitForever());
+            awaitInsideProviderWait(lock);
+            assertThat(waiting.cancel(true)).isTrue();
+            long deadline = System.nanoTime() + ChildJvm.HANDSHAKE.toNanos();
+            while (FileLocks.waiters(lock) != 0 || FileLocks.waitingForAnotherProcess(lock)) {
+                assertThat(System.nanoTime()).as("the cancelled wait ends").isLessThan(deadline);
+                Thread.yield();
+            }
+            child.send("release");
+            child.expect("RELEASED");
+        }
+        assertThat(childTry(LockMode.EXCLUSIVE))
+                .as("another process takes it at once")
+                .isEqualTo("ACQUIRED");
+        Optional<LockHandle> handle = locks.tryAcquire(lock, LockMode.EXCLUSIVE);
+        assertThat(handle).isPresent();
+        handle.get().close();
     }
 
     // ---- exclusion ----------------------------------------------------------------------------------
