@@ -59,6 +59,18 @@ public final class FetchChild {
             }
             return;
         }
+        if (args[0].equals("progress")) {
+            // progress ROOT URL SHA256 TARGET: fetches, printing "progress BYTES" as the file grows, then "ok"
+            DatasetCache web = cache.register(DatasetSpec.of("big", DatasetSource.url(args[2]), "big.bin")
+                            .withSha256(args[3]))
+                    .build();
+            web.fetch("big", Path.of(args[4]), web.defaultOptions().withProgress((key, bytes, total) -> {
+                System.out.println("progress " + bytes);
+                System.out.flush();
+            }));
+            System.out.println("ok");
+            return;
+        }
         if (args[0].equals("crash")) {
             DatasetCache crashing = cache.register(DatasetSpec.of(
                             "crashy",

@@ -77,4 +77,66 @@ class WarmHitTest {
         assertThat(cache.fetch("warm", tmp.resolve("other/data.txt"))).hasContent("payload");
         assertThat(fetches).hasValue(1);
     }
+
+    private DatasetCache counted(AtomicInteger fetches, String content) {
+        return TestData.cache(tmp.resolve("root"))
+                .register(DatasetSpec.of(
+                        "warm",
+                        DatasetSource.producer("counter", t -> {
+                            fetches.incrementAndGet();
+                            Files.writeString(t, content);
+                        }),
+                        "data.txt"))
+                .build();
+    }
+
+    @Test
+    void aKnownWarmHitDoesNotReadTheMetadataAgain() throws Exception {
+        AtomicInteger fetches = new AtomicInteger();
+        DatasetCache cache = counted(fetches, "payload");
+        Path mirror = tmp.resolve("work/data.txt");
+        cache.fetch("warm", mirror); // fetched, mirrored, identity recorded
+        cache.fetch("warm", mirror); // a warm hit the long way: it is remembered
+        Path metadata = cache.entryPath("warm").resolveSibling(EntryLayout.METADATA_FILE);
+        byte[] recorded = Files.readAllBytes(metadata);
+        Files.writeString(metadata, "not=the metadata");
+        try {
+            assertThat(cache.fetch("warm", mirror)).hasContent("payload");
+            assertThat(cache.fetch("warm")).isEqualTo(cache.entryPath("warm"));
+        } finally {
+            Files.write(metadata, recorded);
+        }
+        assertThat(fetches).hasValue(1);
+        // another cache object over the same root has not seen it: it reads the metadata (here: fine again)
+        assertThat(counted(fetches, "payload").fetch("warm", mirror)).hasContent("payload");
+        assertThat(fetches).hasValue(1);
+    }
+
+    @Test
+    void aWriteThroughTheMirrorIsCaughtAfterAKnownWarmHit() throws Exception {
+        AtomicInteger fetches = new AtomicInteger();
+        DatasetCache cache = counted(fetches, "payload");
+        Path mirror = tmp.resolve("work/data.txt");
+        cache.fetch("warm", mirror);
+        cache.fetch("warm", mirror);
+        assertThat(cache.fetch("warm", mirror)).hasContent("payload");
+        mirror.toFile().setWritable(true);
+        Files.writeString(mirror, "PAYLOAD"); // same size, through the hard link into the entry
+        assertThat(cache.fetch("warm", mirror)).hasContent("payload");
+        assertThat(fetches).as("the changed entry was refetched").hasValue(2);
+    }
+
+    @Test
+    void aMirrorThatIsNoLongerALinkGoesTheLongWay() throws Exception {
+        AtomicInteger fetches = new AtomicInteger();
+        DatasetCache cache = counted(fetches, "payload");
+        Path mirror = tmp.resolve("work/data.txt");
+        cache.fetch("warm", mirror);
+        cache.fetch("warm", mirror);
+        Files.delete(mirror);
+        Files.writeString(mirror, "other bytes");
+        assertThat(cache.fetch("warm", mirror)).hasContent("payload");
+        assertThat(Files.isSameFile(mirror, cache.entryPath("warm"))).isTrue();
+        assertThat(fetches).hasValue(1);
+    }
 }
