@@ -18,7 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
 /**
- * kill -9 of a child JVM that holds the lock: a waiter gets it (the kernel drops kernel locks with the process;
+ * kill -9 of a child JVM that holds the lock: a waiter gets it, whether it asks after the kill or was already
+ * blocked in the kernel when it came (the kernel drops kernel locks with the process;
  * exclusive-create proves the holder dead from its owner record: same host, pid gone).
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
@@ -58,6 +59,30 @@ class CrashIT {
             LockOwner owner = locks.owner(lock);
             assertThat(owner).isInstanceOf(LockOwner.Known.class);
             assertThat(((LockOwner.Known) owner).record().isThisProcess()).isTrue();
+        }
+    }
+
+    static final List<String> KERNEL = Tools.KERNEL_PROVIDERS;
+
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("KERNEL")
+    void aWaiterBlockedInTheKernelIsHandedTheLockWhenTheHolderIsKilled(String provider) throws Exception {
+        Tools.provider(provider);
+        Path lock = dir.resolve("handoff.lock");
+        try (ChildJvm holder = ChildJvm.lockChild(provider, "hold", lock.toString(), "EXCLUSIVE", "doomed");
+                Scripted waiter = Scripted.start(Launch.faultChild(provider, java.util.Map.of()))) {
+            holder.expect("HELD");
+            assertThat(waiter.ask("acquire-async " + lock + " EXCLUSIVE " + RECOVERY_BOUND.toMillis()))
+                    .isEqualTo("STARTED");
+            waiter.awaitEvent("WAITING");
+            long killedAt = System.nanoTime();
+            holder.kill();
+            String got = waiter.awaitEvent("ASYNC ");
+            long handoff = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+            System.out.printf(
+                    "%s: blocked waiter -> %s, %d ms after kill -9 (seen from the test)%n", provider, got, handoff);
+            assertThat(got).startsWith("ASYNC ACQUIRED ");
+            assertThat(waiter.exit()).isZero();
         }
     }
 }

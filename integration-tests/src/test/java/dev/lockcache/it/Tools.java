@@ -20,7 +20,68 @@ final class Tools {
     static final Path PYTHON = Path.of("/usr/bin/python3");
     static final Path FLOCK = Path.of("/usr/bin/flock");
 
+    static final Path STRACE = Path.of("/usr/bin/strace");
+    static final Path UNSHARE = Path.of("/usr/bin/unshare");
+    static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+    static final Path USERADD = Path.of("/usr/sbin/useradd");
+    static final Path FAKETIME_LIBRARY = Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
+
     private Tools() {}
+
+    /** strace(1) with fault injection, or the test is skipped. */
+    static Path strace() {
+        requireExecutable(STRACE, "strace (Debian package strace)");
+        return STRACE;
+    }
+
+    /**
+     * unshare(1) with the right to make a private mount namespace and mount in it (root here and in CI), or the
+     * test is skipped.
+     */
+    static Path unshareMount() throws IOException, InterruptedException {
+        requireExecutable(UNSHARE, "unshare(1) (Debian package util-linux)");
+        if (run(List.of(UNSHARE.toString(), "-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt")) != 0) {
+            Assumptions.abort("needs the right to mount in a private mount namespace (unshare -m as root);"
+                    + " 'unshare -m mount -t tmpfs' failed here");
+        }
+        return UNSHARE;
+    }
+
+    /** libfaketime's preload library, or the test is skipped. */
+    static Path faketimeLibrary() {
+        if (!Files.isReadable(FAKETIME_LIBRARY)) {
+            Assumptions.abort("needs libfaketime at " + FAKETIME_LIBRARY + " (Debian package libfaketime)");
+        }
+        return FAKETIME_LIBRARY;
+    }
+
+    /** Whether this process is root (the privileged suites need it to make accounts, mounts and traces). */
+    static void requireRoot(String why) {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            Assumptions.abort("needs to run as root to " + why + "; running as " + System.getProperty("user.name"));
+        }
+    }
+
+    /**
+     * The system account {@code name} (made with {@code useradd -M -r} if missing), with {@code setpriv} to run as
+     * it, or the test is skipped.
+     */
+    static int account(String name) throws IOException, InterruptedException {
+        requireRoot("create and use a second account");
+        requireExecutable(SETPRIV, "setpriv(1) (Debian package util-linux)");
+        if (run(List.of("id", "-u", name)) != 0) {
+            requireExecutable(USERADD, "useradd(8) (Debian package passwd)");
+            if (run(List.of(USERADD.toString(), "-M", "-r", "-s", "/usr/sbin/nologin", name)) != 0
+                    && run(List.of("id", "-u", name)) != 0) {
+                Assumptions.abort("cannot create the account " + name + " with useradd -M -r");
+            }
+        }
+        Process id =
+                new ProcessBuilder("id", "-u", name).redirectErrorStream(true).start();
+        String uid = new String(id.getInputStream().readAllBytes()).strip();
+        id.waitFor();
+        return Integer.parseInt(uid);
+    }
 
     /** {@code /usr/bin/python3}, or the test is skipped. */
     static Path python() {

@@ -1,0 +1,174 @@
+package dev.lockcache.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockcache.lock.FileLocks;
+import dev.lockcache.lock.LockHandle;
+import dev.lockcache.lock.LockMode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+/**
+ * System calls failed or delayed on purpose with {@code strace -f -e inject=...} on child JVMs (a {@link
+ * FaultChild} each): every injected fault is counted from strace's own log, and a test whose fault never fired
+ * fails, so none of them can pass by not testing.
+ *
+ * <ul>
+ *   <li>EINTR on every other lock call: the lock is still taken, and two counting children lose no update;
+ *   <li>ENOLCK on every lock call: a clear error that names the lock file, nothing held, no owner record written;
+ * </ul>
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class FaultInjectionIT {
+
+    static final List<String> PROVIDERS = Tools.KERNEL_PROVIDERS;
+
+    /**
+     * Defects these suites found that belong to another module, by provider: the test still runs and prints what
+     * happened, and is reported as skipped with the defect while it reproduces (remove the entry once fixed).
+     */
+    static final Map<String, String> KNOWN_EINTR_DEFECTS = Map.of(
+            "nio",
+            "lock-nio-filechannel: FileChannel.tryLock treats EINTR from fcntl(F_SETLK) as success (the JDK's"
+                    + " tryLock does not retry IOStatus.INTERRUPTED), so a try that was interrupted returns a lock"
+                    + " that is not held and two processes meet in the critical section");
+
+    /** Increments per counting child under EINTR injection. */
+    static final int INCREMENTS = 100;
+
+    @TempDir
+    Path dir;
+
+    /** The system calls that take and release {@code provider}'s kernel lock on x86-64 Linux. */
+    static String lockSyscalls(String provider) {
+        return switch (provider) {
+            case "flock" -> "flock";
+            case "nio", "ofd" -> "fcntl";
+            case "double" -> "flock,fcntl";
+            default -> throw new IllegalArgumentException(provider);
+        };
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("PROVIDERS")
+    void anInterruptedLockCallIsRetriedAndExclusionHolds(String provider) throws Exception {
+        Tools.provider(provider);
+        String syscalls = lockSyscalls(provider);
+        Path lock = dir.resolve("eintr.lock");
+        Path counter = dir.resolve("counter");
+        List<Path> traces = List.of(dir.resolve("trace-1"), dir.resolve("trace-2"));
+        List<Scripted> children = new ArrayList<>();
+        try {
+            for (Path trace : traces) {
+                children.add(Scripted.start(traced(trace, syscalls, "error=EINTR:when=1+2", provider)));
+            }
+            for (Scripted child : children) {
+                child.send("count " + lock + " " + counter + " " + INCREMENTS);
+            }
+            Set<Long> tokens = new HashSet<>();
+            List<String> releaseErrors = new ArrayList<>();
+            for (Scripted child : children) {
+                String[] answer = child.nextAnswer("count").split(" ", 4);
+                if (answer[0].equals("OVERLAP") && KNOWN_EINTR_DEFECTS.containsKey(provider)) {
+                    System.out.printf("%s: OVERLAP under EINTR (%s): known defect%n", provider, child.transcript());
+                    Assumptions.abort("known defect, reproduced: " + KNOWN_EINTR_DEFECTS.get(provider));
+                }
+                assertThat(answer[0])
+                        .as("child %d: %s", child.pid(), child.transcript())
+                        .isEqualTo("DONE");
+                Arrays.stream(answer[1].split(",")).map(Long::parseLong).forEach(tokens::add);
+                if (!answer[2].equals("release-errors=0")) {
+                    releaseErrors.add(answer[2] + " " + answer[3]);
+                }
+                assertThat(child.exit()).isZero();
+            }
+            long injected = Strace.injected(traces);
+            System.out.printf(
+                    "%s: 2 processes x %d increments, %d EINTR injected into %s, %d distinct fencing tokens,"
+                            + " releases that reported an error (the hold dropped all the same): %s%n",
+                    provider, INCREMENTS, injected, syscalls, tokens.size(), releaseErrors);
+            assertThat(injected)
+                    .as("EINTR faults injected (or this proves nothing)")
+                    .isPositive();
+            assertThat(Files.readString(counter).strip()).isEqualTo(Integer.toString(2 * INCREMENTS));
+            assertThat(tokens).as("one fencing token per acquisition").hasSize(2 * INCREMENTS);
+        } finally {
+            for (Scripted child : children) {
+                child.close();
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("PROVIDERS")
+    void noLocksAvailableIsAClearErrorThatHoldsNothing(String provider) throws Exception {
+        FileLocks here = FileLocks.using(Tools.provider(provider));
+        String syscalls = lockSyscalls(provider);
+        Path locksDir = Files.createDirectories(dir.resolve("locks"));
+        Path lock = locksDir.resolve("enolck.lock");
+        Path trace = dir.resolve("trace");
+        try (Scripted child = Scripted.start(Launch.faultChild(provider, Map.of()));
+                Strace strace = Strace.attach(child, syscalls, "error=ENOLCK", trace)) {
+            String tried = child.ask("try " + lock + " EXCLUSIVE");
+            String waited = child.ask("acquire " + lock + " EXCLUSIVE 5000");
+            String paths = child.ask("paths");
+            System.out.printf("%s under ENOLCK: try -> %s; acquire -> %s; %s%n", provider, tried, waited, paths);
+            assertThat(tried).startsWith("FAILED ").contains(lock.toString());
+            assertThat(waited).startsWith("FAILED ").contains(lock.toString());
+            assertThat(paths).as("nothing held or waited for in the child").isEqualTo("PATHS 0");
+            assertThat(listing(locksDir))
+                    .as("no debris beside the lock file")
+                    .isSubsetOf(List.of(lock.getFileName().toString()));
+            if (Files.exists(lock)) {
+                assertThat(Files.size(lock)).as("no owner record written").isZero();
+            }
+            Optional<LockHandle> ours = here.tryAcquire(lock, LockMode.EXCLUSIVE);
+            assertThat(ours).as("the failed child holds nothing").isPresent();
+            ours.get().close();
+            assertThat(child.exit()).isZero();
+        }
+        assertThat(Strace.injected(List.of(trace))).as("ENOLCK faults injected").isPositive();
+    }
+
+    /** {@link FaultChild} for {@code provider} under strace injecting {@code fault} into {@code syscalls}. */
+    static List<String> traced(Path trace, String syscalls, String fault, String provider, String... properties) {
+        Map<String, String> props = new java.util.LinkedHashMap<>();
+        for (int i = 0; i + 1 < properties.length; i += 2) {
+            props.put(properties[i], properties[i + 1]);
+        }
+        return Launch.under(
+                List.of(
+                        Tools.strace().toString(),
+                        "-f",
+                        "-qq",
+                        "--seccomp-bpf",
+                        "-o",
+                        trace.toString(),
+                        "-e",
+                        "trace=" + syscalls,
+                        "-e",
+                        "inject=" + syscalls + ":" + fault),
+                Launch.faultChild(provider, props));
+    }
+
+    static List<String> listing(Path directory) throws IOException {
+        try (Stream<Path> entries = Files.list(directory)) {
+            return entries.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+}
