@@ -81,6 +81,22 @@ public class UncontendedBenchmarks {
         }
     }
 
+    /** A raw OFD lock/unlock pair on an open descriptor (the {@code ofd} provider's floor). */
+    @State(Scope.Thread)
+    public static class RawOfdState {
+        RawOfd ofd;
+
+        @Setup
+        public void open() throws IOException {
+            ofd = new RawOfd(freshDirectory("raw-ofd-").resolve("bench.lock"));
+        }
+
+        @TearDown
+        public void close() {
+            ofd.close();
+        }
+    }
+
     /** Maven Resolver's file lock, its named lock (and so its channel) kept between cycles. */
     @State(Scope.Thread)
     public static class MavenState {
@@ -137,6 +153,12 @@ public class UncontendedBenchmarks {
     public void jnrFlock(JnrFlockState s) throws IOException {
         Contenders.JnrFlock.flock(s.fd, Contenders.JnrFlock.LOCK_EX, s.file);
         Contenders.JnrFlock.flock(s.fd, Contenders.JnrFlock.LOCK_UN, s.file);
+    }
+
+    @Benchmark
+    public void rawOfd(RawOfdState s) {
+        s.ofd.lockExclusive();
+        s.ofd.unlock();
     }
 
     @Benchmark
