@@ -32,7 +32,8 @@ import jnr.posix.SpawnFileAction;
  * <p>Every other descriptor of this JVM is marked close-on-exec first, so the command sees only 0, 1, 2 (and the
  * lock's, on hand-over). The command runs in a process group of its own unless stdin is a terminal (then it
  * shares this process's group so it can read the terminal and the terminal's Ctrl-C reaches it); SIGTERM, SIGINT
- * and SIGHUP sent to this JVM are forwarded to that group (or to the command alone when it shares ours).
+ * and SIGHUP sent to this JVM are forwarded to that group (or, but for SIGINT, which the terminal sends to the
+ * whole group anyway, to the command alone when it shares ours).
  */
 final class SpawnedCommand {
 
@@ -116,7 +117,7 @@ final class SpawnedCommand {
                 : List.of();
 
         Forwarder forwarder = new Forwarder();
-        forwarder.install();
+        forwarder.install(ownGroup);
         long pid = posix.posix_spawnp(spawned.get(0), actions, attributes, spawned, environment());
         if (inherited.isPresent()) {
             setCloseOnExec(posix, keep, true);
@@ -270,8 +271,15 @@ final class SpawnedCommand {
         private SpawnedCommand command;
         private int pending;
 
-        void install() {
+        /**
+         * Installs the handlers. A command that shares our process group with the terminal already gets the
+         * terminal's Ctrl-C itself, so SIGINT is not sent to it a second time.
+         */
+        void install(boolean ownGroup) {
             for (String name : FORWARDED) {
+                if (!ownGroup && name.equals("INT")) {
+                    continue;
+                }
                 try {
                     sun.misc.Signal.handle(new sun.misc.Signal(name), this::received);
                 } catch (IllegalArgumentException ignoredBySomeone) {
