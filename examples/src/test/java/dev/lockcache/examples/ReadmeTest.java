@@ -1,7 +1,6 @@
 package dev.lockcache.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,7 +50,7 @@ class ReadmeTest {
         if (System.getProperty("lockcache.readme") == null) {
             // Until the README's code sections come from the examples (see /work/briefs/README-library.md), the
             // README at the root has nothing to compare. Remove this line once they are pasted in.
-            assumeTrue(text.contains("<!-- include: "), readme + " has no include markers yet");
+
         }
         return text;
     }
