@@ -45,8 +45,7 @@ import java.util.stream.Stream;
  *   <li>{@code try PATH MODE}: {@code ACQUIRED <token>} (kept), {@code BUSY} or {@code FAILED <message>};
  *   <li>{@code acquire PATH MODE MILLIS}: {@code ACQUIRED <token> <ms>}, {@code TIMEOUT <ms>} or {@code FAILED
  *       <ms> <message>}, the time measured on this JVM's monotonic clock;
- *   <li>{@code acquire-async PATH MODE MILLIS}: {@code STARTED} at once, {@code WAITING} when the wait for another
- *       process begins, and the answer of {@code acquire} later as {@code ASYNC <answer>};
+ *   <li>{@code acquire-async PATH MODE MILLIS}: {@code STARTED} at once, {@code WAITING} when the wait begins, and the answer of {@code acquire} later as {@code ASYNC <answer>};
  *   <li>{@code release}: the newest handle; {@code RELEASED} or {@code RELEASE-FAILED <message>};
  *   <li>{@code work MARKER}: the critical section's entry: {@code REFUSED <reason>} if the newest handle is
  *       lost, else creates MARKER exclusively: {@code IN} or {@code OVERLAP}; {@code leave MARKER}: {@code OUT};
@@ -332,11 +331,11 @@ public final class FaultChild {
     }
 
     /**
-     * Prints {@code WAITING} once a thread of this JVM waits for another process's lock on {@code path}, checking
-     * every millisecond: a wait for a condition the API reports, not an ordering by time.
+     * Prints {@code WAITING} once a thread of this JVM waits for the lock on {@code path}, checking every
+     * millisecond: a wait for a condition the API reports, not an ordering by time.
      */
     private static void reportWaiting(Path path) {
-        while (!FileLocks.waitingForAnotherProcess(path)) {
+        while (FileLocks.waiters(path) == 0) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
         say("WAITING");
