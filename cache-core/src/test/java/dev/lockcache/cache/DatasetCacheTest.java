@@ -139,7 +139,7 @@ class DatasetCacheTest {
             Path target = tmp.resolve("late-" + i + ".txt");
             late.add(pool.submit(() -> cache.fetch("ds", target, FetchPolicy.ALWAYS)));
         }
-        awaitWaiters(4);
+        awaitWaiters(tmp.resolve("root").resolve("locks").resolve("ds.lock"), 4);
         release.countDown();
         assertThat(read(first.get(60, TimeUnit.SECONDS))).isEqualTo("v1");
         for (Future<Path> f : late) {
@@ -149,17 +149,13 @@ class DatasetCacheTest {
     }
 
     /**
-     * Waits until {@code n} threads are parked in lock-api's in-JVM lock table, i.e. queued behind the holder.
-     * They read the refresh counter before queueing, so once queued they have noted that refresh 1 had started.
+     * Waits until {@code n} threads of this JVM wait for the key's lock ({@link
+     * dev.lockcache.lock.FileLocks#waiters}), i.e. queued behind the holder. They read the refresh counter before
+     * queueing, so once queued they have noted that refresh 1 had started.
      */
-    private static void awaitWaiters(int n) {
+    private static void awaitWaiters(Path lockFile, int n) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (Thread.getAllStackTraces().keySet().stream()
-                        .filter(t -> t.getState() == Thread.State.TIMED_WAITING || t.getState() == Thread.State.WAITING)
-                        .filter(t -> java.util.Arrays.stream(t.getStackTrace())
-                                .anyMatch(e -> e.getClassName().equals("dev.lockcache.lock.LockTable$Entry")))
-                        .count()
-                < n) {
+        while (dev.lockcache.lock.FileLocks.waiters(lockFile) < n) {
             assertThat(System.nanoTime()).as("late callers never queued").isLessThan(deadline);
             Thread.onSpinWait();
         }
