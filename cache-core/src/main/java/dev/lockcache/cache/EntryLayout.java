@@ -17,6 +17,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * ROOT/entries/KEY/FILE                the published entry, read-only
  * ROOT/entries/KEY/entry.properties    its metadata
  * ROOT/entries/KEY/.NAME.RANDOM.part   temporary files of a fetch in progress (or of a crashed one)
+ * ROOT/entries/KEY/.FILE.incomplete    a download in progress, or kept by one that stopped short, for resuming
+ * ROOT/entries/KEY/.FILE.incomplete.properties  which source and version (ETag/Last-Modified) it holds
  * </pre>
  *
  * Temporary files of a mirror lie beside the requested path as {@code .NAME.RANDOM.part} too. Only holders of

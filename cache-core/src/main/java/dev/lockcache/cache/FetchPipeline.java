@@ -213,6 +213,7 @@ final class FetchPipeline {
                         () -> entries.child(key, "entry directory of '" + key + "'", true))) {
             removeDebris(keyDir, spec.fileName());
             removeDebris(keyDir, EntryLayout.METADATA_FILE);
+            removeDebris(keyDir, PartialDownload.sidecarName(spec.fileName()));
 
             EntryMetadata metadata = EntryMetadata.read(keyDir, key, entry);
             Trust trust = trust(keyDir, metadata, spec, entry);

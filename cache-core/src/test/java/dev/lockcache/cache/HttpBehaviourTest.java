@@ -66,6 +66,14 @@ class HttpBehaviourTest {
     }
 
     @Test
+    void aChunkedBodyIsDecoded() throws Exception {
+        DatasetCache cache = cache("/chunked");
+        assertThat(Files.readAllBytes(cache.fetch("web", tmp.resolve("out.bin"))))
+                .isEqualTo(body);
+        assertThat(server.seen).hasSize(1);
+    }
+
+    @Test
     void aRedirectLoopEndsAtTheLimitWithAClearError() {
         DatasetCache cache = cache("/loop");
         assertThatThrownBy(() -> cache.fetch("web", tmp.resolve("out.bin")))

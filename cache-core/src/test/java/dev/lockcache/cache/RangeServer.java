@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * If-Range}; the next response can be cut (the connection dropped) or stalled after a number of body bytes.
  * {@code /r/N} redirects N times before {@code /data}; {@code /loop} redirects to itself; {@code /busy} answers 429
  * with {@code Retry-After} while {@link #busy} is positive; {@code /to-localhost} redirects to {@code /data} under
- * the host name {@code localhost}; {@code /error} is a 500. Every request is recorded with the headers the tests
+ * the host name {@code localhost}; {@code /chunked} sends the body in chunks of 7777 bytes; {@code /error} is a
+ * 500. Every request is recorded with the headers the tests
  * look at, and the body bytes each response sent are counted.
  */
 final class RangeServer implements AutoCloseable {
@@ -89,31 +90,55 @@ final class RangeServer implements AutoCloseable {
         String auth = exchange.getRequestHeaders().getFirst("Authorization");
         int[] status = {0};
         long[] sent = {0};
+        boolean[] noted = {false};
+        // noted before the response completes, so a client that has its answer finds the request recorded
+        Runnable note = () -> {
+            if (!noted[0]) {
+                noted[0] = true;
+                seen.add(new Seen(path, host, range, ifRange, auth, status[0], sent[0]));
+            }
+        };
         try (exchange) {
             exchange.getRequestBody().readAllBytes();
             if (path.startsWith("/r/")) {
                 int n = Integer.parseInt(path.substring(3));
-                redirect(exchange, status, n <= 1 ? "/data" : "/r/" + (n - 1));
+                redirect(exchange, status, n <= 1 ? "/data" : "/r/" + (n - 1), note);
             } else {
                 switch (path) {
-                    case "/loop" -> redirect(exchange, status, "/loop");
-                    case "/to-localhost" -> redirect(exchange, status, "http://localhost:" + port() + "/data");
+                    case "/loop" -> redirect(exchange, status, "/loop", note);
+                    case "/to-localhost" -> redirect(exchange, status, "http://localhost:" + port() + "/data", note);
                     case "/busy" -> {
                         if (busy.getAndDecrement() > 0) {
                             exchange.getResponseHeaders().set("Retry-After", retryAfter);
                             status[0] = 429;
+                            note.run();
                             exchange.sendResponseHeaders(429, -1);
                         } else {
-                            sent[0] = data(exchange, status, null, null);
+                            data(exchange, status, sent, null, null, note);
                         }
                     }
-                    case "/data" -> sent[0] = data(exchange, status, range, ifRange);
+                    case "/data" -> data(exchange, status, sent, range, ifRange, note);
+                    case "/chunked" -> {
+                        status[0] = 200;
+                        exchange.sendResponseHeaders(200, 0); // no length: chunked transfer encoding
+                        OutputStream out = exchange.getResponseBody();
+                        byte[] content = body;
+                        for (int at = 0; at < content.length; at += 7777) {
+                            out.write(content, at, Math.min(7777, content.length - at));
+                            out.flush();
+                        }
+                        sent[0] = content.length;
+                        note.run();
+                        out.close();
+                    }
                     case "/error" -> {
                         status[0] = 500;
+                        note.run();
                         exchange.sendResponseHeaders(500, -1);
                     }
                     default -> {
                         status[0] = 404;
+                        note.run();
                         exchange.sendResponseHeaders(404, -1);
                     }
                 }
@@ -121,17 +146,19 @@ final class RangeServer implements AutoCloseable {
         } catch (IOException e) {
             // the client hung up, or the cut dropped the connection
         } finally {
-            seen.add(new Seen(path, host, range, ifRange, auth, status[0], sent[0]));
+            note.run();
         }
     }
 
-    private static void redirect(HttpExchange exchange, int[] status, String to) throws IOException {
+    private static void redirect(HttpExchange exchange, int[] status, String to, Runnable note) throws IOException {
         exchange.getResponseHeaders().set("Location", to);
         status[0] = 302;
+        note.run();
         exchange.sendResponseHeaders(302, -1);
     }
 
-    private long data(HttpExchange exchange, int[] status, String range, String ifRange) throws IOException {
+    private void data(HttpExchange exchange, int[] status, long[] sentOut, String range, String ifRange, Runnable note)
+            throws IOException {
         byte[] content = body;
         String tag = etag;
         if (tag != null) {
@@ -154,8 +181,9 @@ final class RangeServer implements AutoCloseable {
             if (from >= content.length) {
                 status[0] = 416;
                 exchange.getResponseHeaders().set("Content-Range", "bytes */" + content.length);
+                note.run();
                 exchange.sendResponseHeaders(416, -1);
-                return 0;
+                return;
             }
             exchange.getResponseHeaders()
                     .set("Content-Range", "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
@@ -169,14 +197,28 @@ final class RangeServer implements AutoCloseable {
         long cut = cutNextAt.getAndSet(-1);
         long stall = stallNextAt.getAndSet(-1);
         long stop = cut >= 0 ? cut : stall >= 0 ? stall : length;
+        long end = Math.min(stop, length);
+        boolean whole = end == length;
         long sent = 0;
         int chunk = 64 * 1024;
-        while (sent < Math.min(stop, length)) {
-            int n = (int) Math.min(chunk, Math.min(stop, length) - sent);
+        while (sent < end) {
+            // the last byte of a whole body waits until the request is noted
+            int n = (int) Math.min(chunk, end - sent - (whole ? 1 : 0));
+            if (n == 0) {
+                break;
+            }
             out.write(content, (int) (from + sent), n);
             sent += n;
         }
+        if (whole && length > 0) {
+            sentOut[0] = length;
+            note.run();
+            out.write(content, (int) (from + sent), 1);
+            sent++;
+        }
+        sentOut[0] = sent;
         out.flush();
+        note.run();
         if (stall >= 0) {
             stalled.countDown();
             try {
@@ -188,7 +230,6 @@ final class RangeServer implements AutoCloseable {
         if (cut < 0 && stall < 0) {
             out.close();
         }
-        return sent;
     }
 
     @Override
