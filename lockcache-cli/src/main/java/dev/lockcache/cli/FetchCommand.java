@@ -96,6 +96,9 @@ final class FetchCommand implements Callable<Integer> {
             description = "Lock provider. Default: the strategy's pick for the cache's filesystem.")
     Optional<String> provider;
 
+    @picocli.CommandLine.Mixin
+    ZooKeeperOption zooKeeper = new ZooKeeperOption();
+
     @Option(
             names = "--timeout",
             paramLabel = "DURATION",
@@ -108,6 +111,7 @@ final class FetchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        provider = zooKeeper.apply(spec, provider, cache);
         DatasetSource dataset = source();
         String fileName = fileName(dataset);
         DatasetSpec dataspec;

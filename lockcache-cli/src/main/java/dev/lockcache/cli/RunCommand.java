@@ -148,6 +148,9 @@ final class RunCommand implements Callable<Integer> {
                     + " that works on the lock file's filesystem.")
     Optional<String> provider;
 
+    @picocli.CommandLine.Mixin
+    ZooKeeperOption zooKeeper = new ZooKeeperOption();
+
     @Parameters(
             arity = "0..*",
             paramLabel = "ARGS",
@@ -192,6 +195,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Path absolute = file.toAbsolutePath().normalize();
         Path directory = absolute.getParent() == null ? absolute : absolute.getParent();
+        provider = zooKeeper.apply(spec, provider, Optional.empty());
         ProviderSelection.Choice choice = ProviderSelection.forDirectory(spec, provider, directory);
         LOG.debug("locking {} with {} ({})", absolute, choice.provider().name(), choice.reason());
         LockHandle handle;
