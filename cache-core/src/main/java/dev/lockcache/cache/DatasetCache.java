@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,7 +72,8 @@ public final class DatasetCache {
                 b.httpTimeouts,
                 Ticker.system(),
                 b.httpAuthorization != null ? b.httpAuthorization : HttpAuthorization.fromEnvironment(),
-                b.proxies != null ? b.proxies : ProxySelector.getDefault()));
+                b.proxies != null ? b.proxies : ProxySelector.getDefault(),
+                b.sslContext));
     }
 
     /** A builder with the defaults: root from {@link CacheDirectories#defaultRoot()}, providers from ServiceLoader. */
@@ -350,6 +352,7 @@ public final class DatasetCache {
         private HttpTimeouts httpTimeouts = HttpTimeouts.DEFAULT;
         private HttpAuthorization httpAuthorization;
         private ProxySelector proxies;
+        private SSLContext sslContext;
 
         private Builder() {}
 
@@ -418,6 +421,16 @@ public final class DatasetCache {
         /** The proxies for HTTP sources; default {@link ProxySelector#getDefault()} (the JDK's proxy settings). */
         public Builder proxySelector(ProxySelector selector) {
             this.proxies = require(selector, "proxy selector");
+            return this;
+        }
+
+        /**
+         * The TLS context for https sources (for example one that trusts a private mirror's CA); default the JDK's
+         * ({@code javax.net.ssl.trustStore} and friends), made on the first https fetch. The host name is always
+         * verified against the certificate.
+         */
+        public Builder sslContext(SSLContext context) {
+            this.sslContext = require(context, "SSL context");
             return this;
         }
 

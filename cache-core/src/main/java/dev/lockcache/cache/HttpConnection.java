@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -30,7 +31,7 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * One HTTP/1.1 GET on a connection of its own ({@code Connection: close}), read by the calling thread straight
  * into the caller's buffer: no client threads, no per-chunk hand-off, TLS only for {@code https:} (the JDK's
- * default trust, host name verified, SNI). Proxies come from a {@link ProxySelector}: an HTTP proxy gets the
+ * default trust or the given context's, host name verified, SNI). Proxies come from a {@link ProxySelector}: an HTTP proxy gets the
  * absolute URI (plain http) or a {@code CONNECT} tunnel (https); a SOCKS proxy is used by the socket itself.
  *
  * <p>Every read waits at most the shorter of the idle timeout and what is left of the total one, so a stalled
@@ -104,6 +105,7 @@ final class HttpConnection implements AutoCloseable {
             URI uri,
             Map<String, String> headers,
             ProxySelector proxies,
+            SSLContext tls,
             HttpTimeouts timeouts,
             Ticker ticker,
             long deadline)
@@ -138,15 +140,16 @@ final class HttpConnection implements AutoCloseable {
                 tunnel(socket, authority + ":" + port, timeouts, ticker, deadline, uri);
             }
             if (https) {
-                SSLSocket tls = (SSLSocket)
-                        ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(socket, host, port, true);
-                SSLParameters p = tls.getSSLParameters();
-                p.setEndpointIdentificationAlgorithm("HTTPS");
+                SSLSocketFactory factory =
+                        tls != null ? tls.getSocketFactory() : (SSLSocketFactory) SSLSocketFactory.getDefault();
+                SSLSocket secure = (SSLSocket) factory.createSocket(socket, host, port, true);
+                SSLParameters p = secure.getSSLParameters();
+                p.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host
                 if (!host.contains(":") && !host.matches("[0-9.]+")) {
                     p.setServerNames(List.of(new SNIHostName(host)));
                 }
-                tls.setSSLParameters(p);
-                stream = tls;
+                secure.setSSLParameters(p);
+                stream = secure;
             }
             String target0 = viaHttpProxy && !https ? uri.toASCIIString().replaceFirst("#.*$", "") : requestTarget(uri);
             StringBuilder request = new StringBuilder("GET ")

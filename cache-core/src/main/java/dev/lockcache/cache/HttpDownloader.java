@@ -20,6 +20,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
  * Downloads one URI into a {@link PartialDownload}, hashing the bytes as they stream by, in the calling thread
@@ -51,12 +52,19 @@ final class HttpDownloader {
     private final Ticker ticker;
     private final HttpAuthorization authorization;
     private final ProxySelector proxies;
+    private final SSLContext tls; // null: the JDK default, made on first https use
 
-    HttpDownloader(HttpTimeouts timeouts, Ticker ticker, HttpAuthorization authorization, ProxySelector proxies) {
+    HttpDownloader(
+            HttpTimeouts timeouts,
+            Ticker ticker,
+            HttpAuthorization authorization,
+            ProxySelector proxies,
+            SSLContext tls) {
         this.timeouts = timeouts;
         this.ticker = ticker;
         this.authorization = authorization;
         this.proxies = proxies;
+        this.tls = tls;
     }
 
     /** The proxies asked for every request. */
@@ -159,7 +167,7 @@ final class HttpDownloader {
             headers.put("Range", "bytes=" + partial.kept() + "-");
             headers.put("If-Range", partial.validator().get());
         }
-        try (HttpConnection c = HttpConnection.get(uri, headers, proxies, timeouts, ticker, deadline)) {
+        try (HttpConnection c = HttpConnection.get(uri, headers, proxies, tls, timeouts, ticker, deadline)) {
             HttpConnection.Head head = c.readHead();
             int status = head.status();
             if (status / 100 == 3 && head.header("location").isPresent()) {

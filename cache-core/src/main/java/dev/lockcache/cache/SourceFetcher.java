@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.OptionalLong;
+import javax.net.ssl.SSLContext;
 
 /**
  * Gets a dataset's bytes from its source: a file copy or an HTTP download into a channel the cache opened, or a
@@ -25,11 +26,17 @@ final class SourceFetcher {
     private final HttpDownloader http;
 
     SourceFetcher(HttpTimeouts timeouts, Ticker ticker) {
-        this(timeouts, ticker, HttpAuthorization.NONE, ProxySelector.getDefault());
+        this(timeouts, ticker, HttpAuthorization.NONE, ProxySelector.getDefault(), null);
     }
 
-    SourceFetcher(HttpTimeouts timeouts, Ticker ticker, HttpAuthorization authorization, ProxySelector proxies) {
-        this.http = new HttpDownloader(timeouts, ticker, authorization, proxies);
+    /** With {@code tls} for https sources ({@code null}: the JDK's default context, made on first use). */
+    SourceFetcher(
+            HttpTimeouts timeouts,
+            Ticker ticker,
+            HttpAuthorization authorization,
+            ProxySelector proxies,
+            SSLContext tls) {
+        this.http = new HttpDownloader(timeouts, ticker, authorization, proxies, tls);
     }
 
     /** Whether bytes of {@code spec}'s source kept from an interrupted fetch may be resumed (HTTP only). */
