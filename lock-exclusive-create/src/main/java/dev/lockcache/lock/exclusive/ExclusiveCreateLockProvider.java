@@ -360,6 +360,7 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
             throw new IllegalArgumentException("not a lock of the exclusive-create provider: " + lock);
         }
         hold.stopBeating();
+        Optional<String> overwritten = hold.lostNow(); // a peer that wrote into our record in place keeps its inode
         RenameAway.Outcome outcome;
         try {
             outcome = RenameAway.removeOwn(hold.directory(), hold.name(), "release", hold.fileKey(), hold.linking());
@@ -368,7 +369,9 @@ public final class ExclusiveCreateLockProvider implements LockProvider {
         }
         switch (outcome.kind()) {
             case REMOVED -> {
-                // released
+                if (overwritten.isPresent()) {
+                    throw new LockLostException(hold.path(), overwritten.get());
+                }
             }
             case ABSENT ->
                 throw new LockLostException(

@@ -169,6 +169,19 @@ final class ExclusiveHold implements HeldLock {
         }
     }
 
+    /**
+     * Why this holder's record is no longer its own, checked now (also after the heartbeat stopped, while the
+     * record is open): gone, replaced, or overwritten in place by another writer. Empty while it is intact or
+     * cannot be read.
+     */
+    Optional<String> lostNow() {
+        try {
+            return whyLost();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     private Optional<String> whyLost() throws IOException {
         Object now = directory.keyInDirectory(name());
         if (now == null) {
