@@ -238,6 +238,9 @@ public final class DatasetCache {
         Locks l = locks();
         Path lockFile = r.layout().lockFile(key);
         LockOptions lockOptions = LockOptions.exclusive(options.lockTimeout()).withOperation("fetch " + key);
+        if (options.waitListener().isPresent()) {
+            lockOptions = lockOptions.withWaitListener(options.waitListener().get());
+        }
         try (LockHandle lock = l.locks().acquire(lockFile, lockOptions)) {
             lock.onLost((handle, reason) -> LOG.warn(
                     "lost the lock {} of dataset '{}' while fetching it ({}); its publish is abandoned",

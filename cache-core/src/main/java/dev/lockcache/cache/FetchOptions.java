@@ -1,6 +1,8 @@
 package dev.lockcache.cache;
 
+import dev.lockcache.lock.WaitListener;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * How one fetch behaves. Start from {@link DatasetCache#defaultOptions()} or {@link #of(FetchPolicy)}.
@@ -10,9 +12,15 @@ import java.time.Duration;
  *     otherwise it is a hard link to the read-only entry where the filesystem allows (a copy elsewhere)
  * @param progress hears the download's progress
  * @param lockTimeout how long to wait for another thread or process that is fetching the same key
+ * @param waitListener hears, after 1 s and every 10 s, that this fetch still waits for the key's lock and who holds
+ *     it (for a progress display while another worker downloads); empty for none
  */
 public record FetchOptions(
-        FetchPolicy policy, boolean writableMirror, ProgressListener progress, Duration lockTimeout) {
+        FetchPolicy policy,
+        boolean writableMirror,
+        ProgressListener progress,
+        Duration lockTimeout,
+        Optional<WaitListener> waitListener) {
 
     /** The default lock timeout: 30 minutes, long enough to wait for another process's large download. */
     public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofMinutes(30);
@@ -27,6 +35,14 @@ public record FetchOptions(
         if (lockTimeout == null || lockTimeout.isNegative()) {
             throw new IllegalArgumentException("lock timeout must be zero or positive, was " + lockTimeout);
         }
+        if (waitListener == null) {
+            throw new IllegalArgumentException("wait listener must not be null; use Optional.empty()");
+        }
+    }
+
+    /** Options without a wait listener. */
+    public FetchOptions(FetchPolicy policy, boolean writableMirror, ProgressListener progress, Duration lockTimeout) {
+        this(policy, writableMirror, progress, lockTimeout, Optional.empty());
     }
 
     /** {@code policy}, a read-only mirror, no progress, the default lock timeout. */
@@ -35,19 +51,27 @@ public record FetchOptions(
     }
 
     public FetchOptions withPolicy(FetchPolicy newPolicy) {
-        return new FetchOptions(newPolicy, writableMirror, progress, lockTimeout);
+        return new FetchOptions(newPolicy, writableMirror, progress, lockTimeout, waitListener);
     }
 
     /** The same options with a writable private copy at the requested path. */
     public FetchOptions withWritableMirror() {
-        return new FetchOptions(policy, true, progress, lockTimeout);
+        return new FetchOptions(policy, true, progress, lockTimeout, waitListener);
     }
 
     public FetchOptions withProgress(ProgressListener listener) {
-        return new FetchOptions(policy, writableMirror, listener, lockTimeout);
+        return new FetchOptions(policy, writableMirror, listener, lockTimeout, waitListener);
     }
 
     public FetchOptions withLockTimeout(Duration timeout) {
-        return new FetchOptions(policy, writableMirror, progress, timeout);
+        return new FetchOptions(policy, writableMirror, progress, timeout, waitListener);
+    }
+
+    /** The same options, telling {@code listener} while this fetch waits for another holder of the key's lock. */
+    public FetchOptions withWaitListener(WaitListener listener) {
+        if (listener == null) {
+            throw new IllegalArgumentException("wait listener must not be null");
+        }
+        return new FetchOptions(policy, writableMirror, progress, lockTimeout, Optional.of(listener));
     }
 }

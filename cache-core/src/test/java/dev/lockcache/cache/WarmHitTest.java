@@ -139,4 +139,41 @@ class WarmHitTest {
         assertThat(Files.isSameFile(mirror, cache.entryPath("warm"))).isTrue();
         assertThat(fetches).hasValue(1);
     }
+
+    @Test
+    void aFetchWaitingForAnotherHolderTellsItsWaitListenerWhoHoldsTheLock() throws Exception {
+        AtomicInteger fetches = new AtomicInteger();
+        DatasetCache cache = counted(fetches, "payload");
+        cache.lockVerdict();
+        String provider = cache.lockVerdict().providerName();
+        Path lockFile = new EntryLayout(cache.root().toRealPath()).lockFile("warm");
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch heard = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<String> operation =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread holder = new Thread(() -> {
+            try (LockHandle ignored = FileLocks.using(LockProviders.named(provider))
+                    .acquire(lockFile, LockOptions.exclusive().withOperation("other worker"))) {
+                held.countDown();
+                heard.await(); // released only once the waiting fetch said it waits
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        holder.start();
+        try {
+            assertThat(held.await(1, TimeUnit.MINUTES)).isTrue();
+            FetchOptions options = cache.defaultOptions().withWaitListener((path, waited, owner) -> {
+                operation.compareAndSet(null, String.valueOf(owner));
+                heard.countDown();
+            });
+            assertThat(cache.fetch("warm", tmp.resolve("work/data.txt"), options))
+                    .hasContent("payload");
+        } finally {
+            heard.countDown();
+            holder.join();
+        }
+        assertThat(operation.get()).contains("other worker");
+        assertThat(fetches).hasValue(1);
+    }
 }
