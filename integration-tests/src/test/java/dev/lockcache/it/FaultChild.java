@@ -59,7 +59,8 @@ import java.util.stream.Stream;
  *       <message>};
  *   <li>{@code debris DIR}: {@code DEBRIS <names of .part/.tmp/.removing files under DIR>};
  *   <li>{@code fill FILE}: writes FILE until the filesystem is full, {@code FILLED <bytes>}; {@code remove FILE};
- *   <li>{@code run COMMAND...}: runs it, {@code EXIT <status>}; {@code exit}.
+ *   <li>{@code run COMMAND...}: runs it, {@code EXIT <status>}; {@code sh SCRIPT...}: the same through {@code sh
+ *       -c}; {@code ls DIR}: {@code LS <sorted names>}; {@code exit}.
  * </ul>
  */
 public final class FaultChild {
@@ -123,6 +124,16 @@ public final class FaultChild {
             case "paths" -> "PATHS " + FileLocks.pathsInUse();
             case "clock" -> "CLOCK " + System.currentTimeMillis();
             case "fetch" -> fetch(w);
+            case "ls" -> {
+                try (Stream<Path> names = Files.list(Path.of(w[1]))) {
+                    yield "LS "
+                            + String.join(
+                                    " ",
+                                    names.map(p -> p.getFileName().toString())
+                                            .sorted()
+                                            .toList());
+                }
+            }
             case "debris" -> "DEBRIS " + debris(Path.of(w[1]));
             case "fill" -> "FILLED " + fill(Path.of(w[1]));
             case "remove" -> {
@@ -130,6 +141,10 @@ public final class FaultChild {
                 yield "REMOVED";
             }
             case "run" -> "EXIT " + run(Arrays.asList(w).subList(1, w.length));
+            case "sh" ->
+                "EXIT "
+                        + run(List.of(
+                                "sh", "-c", String.join(" ", Arrays.asList(w).subList(1, w.length))));
             default -> throw new IllegalArgumentException("unknown command " + w[0]);
         };
     }
@@ -236,7 +251,7 @@ public final class FaultChild {
                 .root(root)
                 .providerChoice(ProviderChoice.automatic())
                 .register(DatasetSpec.of(
-                        key, DatasetSource.producer("seed " + w[5], t -> Files.write(t, content)), key + ".bin"))
+                        key, DatasetSource.producer("test producer", t -> Files.write(t, content)), key + ".bin"))
                 .build();
         try {
             Path got = w.length > 6 ? cache.fetch(key, Path.of(w[6]), policy) : cache.fetch(key, policy(cache, policy));

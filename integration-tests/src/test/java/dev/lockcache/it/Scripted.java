@@ -38,7 +38,8 @@ final class Scripted implements AutoCloseable {
             "EXIT",
             "ERROR",
             "STARTED",
-            "BYE");
+            "BYE",
+            "LS");
 
     private final ChildJvm child;
     private final List<String> events = new ArrayList<>();
