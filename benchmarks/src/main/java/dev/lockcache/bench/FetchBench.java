@@ -1,0 +1,409 @@
+package dev.lockcache.bench;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.lockcache.cache.DatasetCache;
+import dev.lockcache.cache.DatasetSource;
+import dev.lockcache.cache.DatasetSpec;
+import dev.lockcache.cache.FetchPolicy;
+import dev.lockcache.cache.HttpTimeouts;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The fetch half of issue 13's speed table, every ratio from one run: one 256 MiB fetch through the CLI end to
+ * end against {@code curl -o} + {@code sha256sum} + {@code sync} of the same bytes from the same loopback server;
+ * 16 callers (4 JVMs × 4 threads) of 64 MiB against one caller alone (through {@link Harness#fetch}); a download
+ * killed with SIGKILL at 60% and 90% and resumed by another process (bytes the server sent for the resume); the
+ * in-process warm hit with a hard-link mirror (median of many calls).
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.lockcache.bench.FetchBench --cli CLI_JAR [--rounds 3] [--out FILE]
+ * </pre>
+ *
+ * The CLI is run as {@code java -cp cache-core-classes:CLI_JAR dev.lockcache.cli.Main fetch URL --sha256 X --cache
+ * FRESH} with the launcher's flags, or through {@code --launcher bin/lockcache} when given.
+ */
+public final class FetchBench {
+
+    private static final String CLI_MAIN = "dev.lockcache.cli.Main";
+
+    private FetchBench() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("child-fetch")) {
+            childFetch(Path.of(args[1]), args[2], args[3]);
+            return;
+        }
+        String cli = null;
+        String launcher = null;
+        String extraClasses = null;
+        int rounds = 3;
+        Path out = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--cli" -> cli = args[++i];
+                case "--launcher" -> launcher = args[++i];
+                case "--classes" -> extraClasses = args[++i];
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--out" -> out = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        Path dir = Files.createTempDirectory("lockcache-fetchbench-");
+        List<String> rows = new ArrayList<>();
+        rows.add("| figure | lockcache | baseline | ratio | target | met |");
+        rows.add("| --- | --- | --- | --- | --- | --- |");
+        try {
+            if (cli != null || launcher != null) {
+                endToEnd(dir, cli, launcher, extraClasses, rounds, rows);
+            }
+            concurrent(dir, rounds, rows);
+            for (int percent : new int[] {60, 90}) {
+                resume(dir, percent, rows);
+            }
+            warmHit(dir, rows);
+        } finally {
+            deleteTree(dir);
+        }
+        String table = String.join("\n", rows) + "\n";
+        System.out.print(table);
+        if (out != null) {
+            Files.writeString(out, table);
+        }
+    }
+
+    private static void endToEnd(
+            Path dir, String cli, String launcher, String extraClasses, int rounds, List<String> rows)
+            throws Exception {
+        byte[] body = random(256 << 20, 7);
+        String sha = sha256(body);
+        try (RangeFetchServer server = new RangeFetchServer(body)) {
+            String url = server.uri().toString();
+            double[] curl = new double[rounds];
+            double[] ours = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                // alternate, so that both see the same machine load
+                Path file = dir.resolve("curl-" + r + ".bin");
+                curl[r] = timed(List.of(
+                        "sh",
+                        "-c",
+                        "curl -sS -o '" + file + "' '" + url + "' && sha256sum '" + file + "' >/dev/null && sync"));
+                Files.deleteIfExists(file);
+                List<String> command = new ArrayList<>();
+                if (launcher != null) {
+                    command.add(launcher);
+                } else {
+                    command.add(Path.of(System.getProperty("java.home"), "bin", "java")
+                            .toString());
+                    command.add("--add-opens");
+                    command.add("java.base/java.io=ALL-UNNAMED");
+                    command.add("-cp");
+                    command.add((extraClasses != null ? extraClasses + ":" : "") + cli);
+                    command.add(CLI_MAIN);
+                }
+                command.addAll(List.of(
+                        "fetch",
+                        url,
+                        "--sha256",
+                        sha,
+                        "--cache",
+                        dir.resolve("cli-" + r).toString()));
+                ours[r] = timed(command);
+                deleteTree(dir.resolve("cli-" + r));
+                System.err.printf(Locale.ROOT, "end to end round %d: cli %.2f s, curl %.2f s%n", r, ours[r], curl[r]);
+            }
+            double c = median(curl);
+            double o = median(ours);
+            rows.add(row(
+                    "one caller, 256 MiB, CLI end to end (median of " + rounds + ")",
+                    o + " s",
+                    c + " s",
+                    o / c,
+                    "≤ 1.2×",
+                    o <= 1.2 * c));
+        }
+    }
+
+    private static void concurrent(Path dir, int rounds, List<String> rows) throws Exception {
+        Harness harness = new Harness(dir.resolve("harness"));
+        int bytes = 64 << 20;
+        double[] alone = new double[rounds];
+        double[] many = new double[rounds];
+        int downloads = 0;
+        for (int r = 0; r < rounds; r++) {
+            // alternate, so that both see the same machine load
+            alone[r] = harness.fetch(1, 1, bytes).wallNanos() / 1e9;
+            Harness.FetchResult m = harness.fetch(4, 4, bytes);
+            many[r] = m.wallNanos() / 1e9;
+            downloads = Math.max(downloads, m.downloads());
+            System.err.printf(
+                    Locale.ROOT,
+                    "concurrent round %d: alone %.3f s, 16 callers %.3f s, %d download(s)%n",
+                    r,
+                    alone[r],
+                    many[r],
+                    m.downloads());
+        }
+        double a = median(alone);
+        double m = median(many);
+        rows.add(row(
+                "16 callers (4 JVMs × 4 threads), 64 MiB, wall (median of " + rounds + ")",
+                String.format(Locale.ROOT, "%.3f s", m),
+                String.format(Locale.ROOT, "%.3f s (one caller alone)", a),
+                m / a,
+                "≤ 1.3×",
+                m <= 1.3 * a));
+        rows.add(row(
+                "most downloads in one of those runs",
+                Integer.toString(downloads),
+                "",
+                Double.NaN,
+                "exactly 1",
+                downloads == 1));
+    }
+
+    private static void resume(Path dir, int percent, List<String> rows) throws Exception {
+        int size = 256 << 20;
+        byte[] body = random(size, percent);
+        String sha = sha256(body);
+        Path root = dir.resolve("resume-" + percent);
+        long cut = (long) size * percent / 100;
+        try (RangeFetchServer server = new RangeFetchServer(body)) {
+            server.stallAt.set(cut);
+            List<String> command = Harness.javaCommand();
+            command.addAll(List.of(
+                    FetchBench.class.getName(),
+                    "child-fetch",
+                    root.toString(),
+                    server.uri().toString(),
+                    sha));
+            Process child =
+                    new ProcessBuilder(command).redirectErrorStream(true).start();
+            try (BufferedReader lines =
+                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    if (line.startsWith("progress ") && Long.parseLong(line.substring(9)) >= cut - (256 << 10)) {
+                        break;
+                    }
+                }
+            } finally {
+                child.destroyForcibly();
+                child.waitFor();
+            }
+            server.release();
+            long before = server.sent.get();
+            DatasetCache cache = cache(root, server.uri(), sha);
+            cache.fetch("big");
+            long resumed = server.sent.get() - before;
+            double share = (double) resumed / size;
+            System.err.printf(Locale.ROOT, "resume after a kill at %d%%: %.1f%% transferred%n", percent, 100 * share);
+            double limit = percent == 60 ? 0.45 : 0.15;
+            rows.add(row(
+                    "resume after a kill at " + percent + "%, 256 MiB: bytes the second fetch transferred",
+                    String.format(Locale.ROOT, "%.1f%%", 100 * share),
+                    "100% (no resume)",
+                    share,
+                    String.format(Locale.ROOT, "≤ %.0f%%", 100 * limit),
+                    share <= limit));
+        }
+    }
+
+    private static void warmHit(Path dir, List<String> rows) throws Exception {
+        Path source = Files.write(dir.resolve("warm-source.bin"), new byte[4096]);
+        DatasetCache cache = DatasetCache.builder()
+                .root(dir.resolve("warm-root"))
+                .register(DatasetSpec.of("warm", DatasetSource.file(source), "data.bin"))
+                .defaultPolicy(FetchPolicy.IF_MISSING)
+                .build();
+        Path mirror = dir.resolve("warm-work/data.bin");
+        cache.fetch("warm", mirror);
+        for (int i = 0; i < 50_000; i++) {
+            cache.fetch("warm", mirror);
+        }
+        long[] samples = new long[200_000];
+        for (int i = 0; i < samples.length; i++) {
+            long t = System.nanoTime();
+            cache.fetch("warm", mirror);
+            samples[i] = System.nanoTime() - t;
+        }
+        Arrays.sort(samples);
+        double median = samples[samples.length / 2] / 1e3;
+        double p99 = samples[samples.length * 99 / 100] / 1e3;
+        System.err.printf(Locale.ROOT, "warm hit: median %.2f µs, p99 %.2f µs%n", median, p99);
+        rows.add(row(
+                "warm hit in-process, hard-link mirror, median (p99 " + String.format(Locale.ROOT, "%.1f", p99)
+                        + " µs)",
+                String.format(Locale.ROOT, "%.2f µs", median),
+                "",
+                Double.NaN,
+                "≤ 10 µs",
+                median <= 10));
+    }
+
+    /** Child side of the resume scenario: fetch, printing the partial file's growth. */
+    private static void childFetch(Path root, String uri, String sha) {
+        DatasetCache cache = cache(root, URI.create(uri), sha);
+        cache.fetch("big", cache.defaultOptions().withProgress((key, bytes, total) -> {
+            System.out.println("progress " + bytes);
+            System.out.flush();
+        }));
+    }
+
+    private static DatasetCache cache(Path root, URI uri, String sha) {
+        return DatasetCache.builder()
+                .root(root)
+                .httpTimeouts(HttpTimeouts.of(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofMinutes(10)))
+                .register(
+                        DatasetSpec.of("big", DatasetSource.url(uri), "big.bin").withSha256(sha))
+                .build();
+    }
+
+    private static String row(String figure, String ours, String base, double ratio, String target, boolean met) {
+        String r = Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "%.2f", ratio);
+        return "| " + figure + " | " + ours + " | " + base + " | " + r + " | " + target + " | "
+                + (met ? "yes" : "**no**") + " |";
+    }
+
+    private static String secs(long nanos) {
+        return String.format(Locale.ROOT, "%.3f s", nanos / 1e9);
+    }
+
+    private static double timed(List<String> command) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        Process p = new ProcessBuilder(command)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IllegalStateException(command + " failed");
+        }
+        return Math.round((System.nanoTime() - start) / 1e6) / 1e3;
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[v.length / 2];
+    }
+
+    private static byte[] random(int size, long seed) {
+        byte[] b = new byte[size];
+        new SplittableRandom(seed).nextBytes(b);
+        return b;
+    }
+
+    private static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted((a, b) -> b.compareTo(a)).toList()) {
+                p.toFile().setWritable(true);
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Loopback server of one body with ETag and Range support; can stall once at a byte; counts body bytes sent. */
+    static final class RangeFetchServer implements AutoCloseable {
+        private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong stallAt = new AtomicLong(-1);
+        private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+        private final HttpServer server;
+        private final ExecutorService executor = Executors.newFixedThreadPool(4);
+        private final byte[] body;
+
+        RangeFetchServer(byte[] body) throws IOException {
+            this.body = body;
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+            server.createContext("/dataset.bin", this::handle);
+            server.setExecutor(executor);
+            server.start();
+        }
+
+        URI uri() {
+            return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/dataset.bin");
+        }
+
+        void release() {
+            released.countDown();
+        }
+
+        private void handle(HttpExchange exchange) throws IOException {
+            try (exchange) {
+                exchange.getResponseHeaders().set("ETag", "\"bench\"");
+                exchange.getResponseHeaders().set("Accept-Ranges", "bytes");
+                String range = exchange.getRequestHeaders().getFirst("Range");
+                String ifRange = exchange.getRequestHeaders().getFirst("If-Range");
+                Matcher m = range == null ? null : RANGE.matcher(range);
+                long from = 0;
+                if (m != null && m.matches() && (ifRange == null || ifRange.equals("\"bench\""))) {
+                    from = Long.parseLong(m.group(1));
+                    exchange.getResponseHeaders()
+                            .set("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
+                    exchange.sendResponseHeaders(206, body.length - from);
+                } else {
+                    exchange.sendResponseHeaders(200, body.length);
+                }
+                long stall = stallAt.getAndSet(-1);
+                long end = stall >= 0 ? stall : body.length;
+                OutputStream out = exchange.getResponseBody();
+                for (long at = from; at < end; ) {
+                    int n = (int) Math.min(1 << 20, end - at);
+                    out.write(body, (int) at, n);
+                    at += n;
+                    sent.addAndGet(n);
+                }
+                out.flush();
+                if (stall >= 0) {
+                    try {
+                        released.await(10, TimeUnit.MINUTES);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return; // drop the connection short of the length
+                }
+                out.close();
+            } catch (IOException e) {
+                // the client went away (the killed child)
+            }
+        }
+
+        @Override
+        public void close() {
+            released.countDown();
+            server.stop(0);
+            executor.shutdownNow();
+        }
+    }
+}
