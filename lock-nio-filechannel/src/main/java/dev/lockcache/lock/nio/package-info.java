@@ -4,8 +4,10 @@
  * {@code LockFileEx} on Windows. Shared and exclusive, released by the kernel when the holder dies, handed to a
  * kernel-blocked waiter on release.
  *
- * <p>Every open of a lock file goes through lock-api's {@link dev.lockcache.lock.spi.FcntlChannels}, because
- * closing any descriptor of a file drops all {@code fcntl} locks this process holds on it. The owner record is
- * written into the lock file itself by exclusive holders; lock files are kept, never deleted.
+ * <p>The provider is lock-api's {@link dev.lockcache.lock.spi.KernelLockProvider} over {@link
+ * dev.lockcache.lock.nio.FcntlMechanism}: the base keeps one open file per lock path and never opens and closes a
+ * second descriptor beside it, because closing any descriptor of a file drops all {@code fcntl} locks this process
+ * holds on it. The probe ({@code FcntlProbe}) needs a second process, since two channels of one process never
+ * exclude each other. Lock files are kept, never deleted.
  */
 package dev.lockcache.lock.nio;

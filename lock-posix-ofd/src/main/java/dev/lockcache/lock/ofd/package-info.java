@@ -9,9 +9,9 @@
  * they conflict with classic {@code fcntl}/{@code lockf} locks (Java's {@code FileChannel.lock}, Python's
  * {@code fcntl.lockf}) on the same file, but not with {@code flock(2)} locks.
  *
- * <p>The provider keeps lock files open between uses in a bounded cache, waits for a holder in a helper thread
- * that owns a fresh descriptor (so an abandoned wait never touches a descriptor a later holder uses), checks
- * after each lock that the path still names the locked file, and writes the owner record into the lock file
- * in place.
+ * <p>The provider is lock-api's {@link dev.lockcache.lock.spi.KernelLockProvider} over {@code OfdMechanism}
+ * ({@code openat}, {@code statx}, {@code fcntl}, {@code pread}/{@code pwrite} through JNA): the base keeps lock
+ * files open in a bounded cache, checks after each lock that the path still names the locked file, writes the
+ * owner record into files it may write, and waits in the caller's thread, woken by the kernel.
  */
 package dev.lockcache.lock.ofd;
