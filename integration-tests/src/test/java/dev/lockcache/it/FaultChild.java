@@ -53,6 +53,8 @@ import java.util.stream.Stream;
  *       with the marker check beside it; {@code DONE <tokens, comma-separated> release-errors=<n> [last error]}
  *       (a release that reports an error still drops the hold, so counting goes on), or {@code OVERLAP} / {@code
  *       FAILED};
+ *   <li>{@code race DIR NAMES ROUNDS}: tries on many lock files an attacker races on, {@code DONE safe=.. busy=..
+ *       refused=.. wrong=.. [examples] reasons={...}};
  *   <li>{@code paths}: {@code PATHS <paths in use in this JVM>}; {@code clock}: {@code CLOCK <wall millis>};
  *   <li>{@code fetch ROOT KEY POLICY SIZE SEED [MIRROR]}: a {@link DatasetCache} fetch of a producer writing
  *       SIZE pseudo-random bytes from SEED: {@code FETCHED <sha256 of the result>} or {@code FETCH-FAILED
@@ -120,6 +122,7 @@ public final class FaultChild {
                 Files.delete(Path.of(w[1]));
                 yield "OUT";
             }
+            case "race" -> race(Path.of(w[1]), Integer.parseInt(w[2]), Integer.parseInt(w[3]));
             case "count" -> count(Path.of(w[1]), Path.of(w[2]), Integer.parseInt(w[3]));
             case "paths" -> "PATHS " + FileLocks.pathsInUse();
             case "clock" -> "CLOCK " + System.currentTimeMillis();
@@ -231,6 +234,51 @@ public final class FaultChild {
         }
         return "DONE " + tokens + " release-errors=" + releaseErrors
                 + (releaseErrors > 0 ? " " + lastReleaseError : "");
+    }
+
+    /**
+     * ROUNDS times over NAMES lock files {@code race-I.lock} in DIR: one try each; a lock taken must stand on a safe
+     * file (regular, ours, one link, seen without following links while held); a failure must name the path.
+     */
+    private String race(Path dir, int names, int rounds) throws IOException {
+        int safe = 0;
+        int busy = 0;
+        int refused = 0;
+        List<String> wrong = new ArrayList<>();
+        java.util.Map<String, Integer> reasons = new java.util.TreeMap<>();
+        long me = ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < names; i++) {
+                Path path = dir.resolve("race-" + i + ".lock");
+                try {
+                    var handle = locks.tryAcquire(path, LockMode.EXCLUSIVE);
+                    if (handle.isEmpty()) {
+                        busy++;
+                        continue;
+                    }
+                    try (LockHandle held = handle.get()) {
+                        var a = Files.readAttributes(
+                                path, "unix:mode,uid,nlink", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                        boolean regular = ((Integer) a.get("mode") & 0170000) == 0100000;
+                        if (regular && ((Integer) a.get("uid")).longValue() == me && (Integer) a.get("nlink") == 1) {
+                            safe++;
+                        } else {
+                            wrong.add(path.getFileName() + " held on " + a);
+                        }
+                    }
+                } catch (LockException e) {
+                    if (String.valueOf(e.getMessage()).contains(path.toString())) {
+                        refused++;
+                        String reason = String.valueOf(e.getMessage()).replace(path.toString(), "PATH");
+                        reasons.merge(reason.length() > 140 ? reason.substring(0, 140) : reason, 1, Integer::sum);
+                    } else {
+                        wrong.add(path.getFileName() + " unclear: " + oneLine(e));
+                    }
+                }
+            }
+        }
+        return "DONE safe=" + safe + " busy=" + busy + " refused=" + refused + " wrong=" + wrong.size() + " "
+                + (wrong.isEmpty() ? "" : wrong.subList(0, Math.min(3, wrong.size())) + " ") + "reasons=" + reasons;
     }
 
     private static boolean enter(Path marker) throws IOException {
