@@ -178,6 +178,9 @@ final class HttpDownloader {
                 return new Attempt(
                         Outcome.RETRY, null, "", status, retryAfter(head).get());
             }
+            if (status == 416 && resume) {
+                return new Attempt(Outcome.RESTART, null, "", status, Duration.ZERO); // the kept bytes do not fit it
+            }
             if (status / 100 != 2) {
                 throw new IOException("HTTP status " + status + " from " + uri);
             }

@@ -170,6 +170,16 @@ class ResumeTest {
     }
 
     @Test
+    void aRangeBeyondTheEndOfWhatTheServerHasNowStartsOver() throws Exception {
+        byte[] shorter = java.util.Arrays.copyOf(v1, (int) (CUT / 2));
+        DatasetCache cache = cutFirstFetch(shorter);
+        server.body = shorter; // same ETag, fewer bytes than kept: the server answers 416
+        cache.fetch("big", tmp.resolve("out.bin"));
+        assertVerified(cache, shorter);
+        assertThat(server.dataRequests()).extracting(RangeServer.Seen::status).containsExactly(200, 416, 200);
+    }
+
+    @Test
     void aFailedRefreshKeepsThePreviousEntryBesideItsPartialDownload() throws Exception {
         DatasetCache cache = cache(v1);
         cache.fetch("big", tmp.resolve("out.bin"));
