@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,6 +32,9 @@ import org.junit.jupiter.params.provider.FieldSource;
  * <ul>
  *   <li>EINTR on every other lock call: the lock is still taken, and two counting children lose no update;
  *   <li>ENOLCK on every lock call: a clear error that names the lock file, nothing held, no owner record written;
+ *   <li>a delayed generation write of exclusive-create (the holder's first {@code write} after its record is
+ *       published, its {@code O_APPEND} to {@code LOCK.gen}, held 5 s, past a 1 s lease): a waiter breaks the
+ *       silent record; never two holders in the critical section, fencing tokens unique;
  *   <li>EXDEV or EIO on the k-th rename of a cache refresh, for every k the refresh reaches: the fetch fails with
  *       a path or succeeds, the entry is the previous one or the new one (verified, never partial), and the next
  *       refresh works and leaves no debris.
@@ -146,6 +150,60 @@ class FaultInjectionIT {
             assertThat(child.exit()).isZero();
         }
         assertThat(Strace.injected(List.of(trace))).as("ENOLCK faults injected").isPositive();
+    }
+
+    @Test
+    void aDelayedGenerationWriteNeverGivesTwoHoldersOrOneToken() throws Exception {
+        Tools.provider("exclusive-create");
+        Map<String, String> lease = Map.of("lockcache.exclusive-create.lease", "PT1S");
+        Path lock = dir.resolve("gen.lock");
+        Path marker = dir.resolve("critical.inside");
+        Path trace = dir.resolve("trace");
+        try (Scripted slow = Scripted.start(Launch.faultChild("exclusive-create", lease));
+                Scripted breaker = Scripted.start(Launch.faultChild("exclusive-create", lease))) {
+            String delayed;
+            String taken;
+            try (Strace strace = Strace.attach(slow, "write", "delay_enter=5000000:when=1", trace)) {
+                slow.send("try " + lock + " EXCLUSIVE"); // its record is published, then its .gen append waits 5 s
+                awaitFile(lock, slow);
+                taken = breaker.ask("acquire " + lock + " EXCLUSIVE 30000");
+                assertThat(taken).as("the waiter breaks the silent holder").startsWith("ACQUIRED ");
+                assertThat(breaker.ask("work " + marker)).isEqualTo("IN");
+                delayed = slow.nextAnswer("try");
+            }
+            String slowWork = delayed.startsWith("ACQUIRED ") ? slow.ask("work " + marker) : "(not held)";
+            System.out.printf(
+                    "exclusive-create, generation write delayed 5 s (%d injected) past a 1 s lease: breaker -> %s;"
+                            + " delayed holder -> %s, its work -> %s, told %s%n",
+                    Strace.injected(List.of(trace)), taken, delayed, slowWork, slow.eventsSoFar("LOST"));
+            assertThat(Strace.injected(List.of(trace)))
+                    .as("the delay was injected")
+                    .isEqualTo(1);
+            if (delayed.startsWith("ACQUIRED ")) {
+                assertThat(delayed.split(" ")[1]).as("fencing tokens").isNotEqualTo(taken.split(" ")[1]);
+                assertThat(slowWork)
+                        .as("never two holders in the critical section")
+                        .startsWith("REFUSED ");
+                slow.ask("release");
+            } else {
+                assertThat(delayed).matches(a -> a.equals("BUSY") || a.startsWith("FAILED "), "busy or failed");
+            }
+            assertThat(breaker.ask("leave " + marker)).isEqualTo("OUT");
+            assertThat(breaker.ask("release")).isEqualTo("RELEASED");
+            assertThat(slow.exit()).isZero();
+            assertThat(breaker.exit()).isZero();
+        }
+    }
+
+    /** Waits (a handshake through the file system, checked every millisecond) until {@code file} exists. */
+    private static void awaitFile(Path file, Scripted child) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(file)) {
+            assertThat(System.nanoTime() < deadline)
+                    .as("%s never appeared; child printed %s", file, child.transcript())
+                    .isTrue();
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
     }
 
     /** The renames of a refresh that may fail. */

@@ -69,18 +69,19 @@ final class Strace implements AutoCloseable {
         }
     }
 
-    /** System calls strace has marked as injected so far. */
+    /** System calls strace has marked as injected (failed or delayed) so far. */
     long injected() throws IOException {
         return injected(List.of(log));
     }
 
-    /** How many system calls strace marked as injected in {@code logs}. */
+    /** How many system calls strace marked as injected or delayed in {@code logs}. */
     static long injected(List<Path> logs) throws IOException {
         long count = 0;
         for (Path log : logs) {
             if (Files.exists(log)) {
                 try (Stream<String> lines = Files.lines(log)) {
-                    count += lines.filter(l -> l.endsWith("(INJECTED)")).count();
+                    count += lines.filter(l -> l.endsWith("(INJECTED)") || l.endsWith("(DELAYED)"))
+                            .count();
                 }
             }
         }
