@@ -111,9 +111,9 @@ class FetchCommandTest {
         assertThat(scheme.exit()).isEqualTo(ExitCode.USAGE);
         assertOneLineError(scheme, "unsupported scheme");
 
-        Cli.Result provider = Cli.run(dir, "fetch", source.toString(), "--provider", "zookeeper", "--cache", cache);
+        Cli.Result provider = Cli.run(dir, "fetch", source.toString(), "--provider", "no-such-provider", "--cache", cache);
         assertThat(provider.exit()).isEqualTo(ExitCode.USAGE);
-        assertOneLineError(provider, "unknown provider 'zookeeper'; known: ");
+        assertOneLineError(provider, "unknown provider 'no-such-provider'; known: ");
 
         Cli.Result size = Cli.run(dir, "fetch", source.toString(), "--size", "3 apples", "--cache", cache);
         assertThat(size.exit()).isEqualTo(ExitCode.USAGE);

@@ -169,9 +169,9 @@ class RunCommandTest {
     @Test
     void badInputGivesOneLineAndADistinctStatus() throws Exception {
         Path lock = dir.resolve("x.lock");
-        Cli.Result unknown = Cli.run(dir, "run", "--lock", lock.toString(), "--provider", "zookeeper", "--", "true");
+        Cli.Result unknown = Cli.run(dir, "run", "--lock", lock.toString(), "--provider", "no-such-provider", "--", "true");
         assertThat(unknown.exit()).isEqualTo(ExitCode.USAGE);
-        assertOneLineError(unknown, "unknown provider 'zookeeper'; known: ");
+        assertOneLineError(unknown, "unknown provider 'no-such-provider'; known: ");
         assertThat(unknown.stderr()).contains("flock").contains("nio").contains("exclusive-create");
 
         Cli.Result duration = Cli.run(dir, "run", "--timeout", "5 parsecs", "--lock", lock.toString(), "--", "true");
