@@ -41,6 +41,7 @@ class SymlinkRaceIT {
     void aRacingAttackerNeverRedirectsALock(String provider) throws Exception {
         Tools.provider(provider);
         int uid = Tools.account(ATTACKER);
+        int gid = Tools.groupOf(ATTACKER);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path victim = dir.resolve("victim");
         Files.writeString(victim, "precious bytes that belong to root\n");
@@ -56,7 +57,7 @@ class SymlinkRaceIT {
         try (ChildJvm attacker = ChildJvm.external(List.of(
                 Tools.SETPRIV.toString(),
                 "--reuid=" + uid,
-                "--regid=" + uid,
+                "--regid=" + gid,
                 "--clear-groups",
                 "sh",
                 "-c",

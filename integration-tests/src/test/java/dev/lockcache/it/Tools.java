@@ -76,11 +76,20 @@ final class Tools {
                 Assumptions.abort("cannot create the account " + name + " with useradd -M -r");
             }
         }
+        return id("-u", name);
+    }
+
+    /** The primary group id of the account {@code name}. */
+    static int groupOf(String name) throws IOException, InterruptedException {
+        return id("-g", name);
+    }
+
+    private static int id(String option, String name) throws IOException, InterruptedException {
         Process id =
-                new ProcessBuilder("id", "-u", name).redirectErrorStream(true).start();
-        String uid = new String(id.getInputStream().readAllBytes()).strip();
+                new ProcessBuilder("id", option, name).redirectErrorStream(true).start();
+        String number = new String(id.getInputStream().readAllBytes()).strip();
         id.waitFor();
-        return Integer.parseInt(uid);
+        return Integer.parseInt(number);
     }
 
     /** {@code /usr/bin/python3}, or the test is skipped. */
