@@ -111,7 +111,8 @@ class FetchCommandTest {
         assertThat(scheme.exit()).isEqualTo(ExitCode.USAGE);
         assertOneLineError(scheme, "unsupported scheme");
 
-        Cli.Result provider = Cli.run(dir, "fetch", source.toString(), "--provider", "no-such-provider", "--cache", cache);
+        Cli.Result provider =
+                Cli.run(dir, "fetch", source.toString(), "--provider", "no-such-provider", "--cache", cache);
         assertThat(provider.exit()).isEqualTo(ExitCode.USAGE);
         assertOneLineError(provider, "unknown provider 'no-such-provider'; known: ");
 

@@ -169,7 +169,8 @@ class RunCommandTest {
     @Test
     void badInputGivesOneLineAndADistinctStatus() throws Exception {
         Path lock = dir.resolve("x.lock");
-        Cli.Result unknown = Cli.run(dir, "run", "--lock", lock.toString(), "--provider", "no-such-provider", "--", "true");
+        Cli.Result unknown =
+                Cli.run(dir, "run", "--lock", lock.toString(), "--provider", "no-such-provider", "--", "true");
         assertThat(unknown.exit()).isEqualTo(ExitCode.USAGE);
         assertOneLineError(unknown, "unknown provider 'no-such-provider'; known: ");
         assertThat(unknown.stderr()).contains("flock").contains("nio").contains("exclusive-create");
