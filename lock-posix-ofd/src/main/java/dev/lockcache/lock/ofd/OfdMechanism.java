@@ -98,13 +98,26 @@ final class OfdMechanism implements KernelMechanism {
             return mode == LockMode.SHARED ? OfdSyscalls.F_RDLCK : OfdSyscalls.F_WRLCK;
         }
 
+        /** An exclusive OFD lock needs a descriptor open for writing (else {@code EBADF}): say so plainly. */
+        private void requireWritableFor(LockMode mode) throws java.nio.file.AccessDeniedException {
+            if (mode == LockMode.EXCLUSIVE && !writable) {
+                throw new java.nio.file.AccessDeniedException(
+                        path.toString(),
+                        null,
+                        "the lock file is read-only for this process, and an exclusive OFD lock needs write access;"
+                                + " ask for a shared lock, or make the file writable");
+            }
+        }
+
         @Override
         public boolean tryLock(LockMode mode) throws IOException {
+            requireWritableFor(mode);
             return OfdSyscalls.setLock(fd, type(mode), false, path);
         }
 
         @Override
         public boolean lock(LockMode mode, long timeoutNanos) throws IOException, InterruptedException {
+            requireWritableFor(mode);
             if (NativeWait.usable()) {
                 return NativeWait.block(this, timeoutNanos, () -> OfdSyscalls.setLock(fd, type(mode), true, path));
             }
