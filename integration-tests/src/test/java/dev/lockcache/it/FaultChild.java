@@ -53,8 +53,9 @@ import java.util.stream.Stream;
  *       with the marker check beside it; {@code DONE <tokens, comma-separated> release-errors=<n> [last error]}
  *       (a release that reports an error still drops the hold, so counting goes on), or {@code OVERLAP} / {@code
  *       FAILED};
- *   <li>{@code race DIR NAMES ROUNDS}: tries on many lock files an attacker races on, {@code DONE safe=.. busy=..
- *       refused=.. wrong=.. [examples] reasons={...}};
+ *   <li>{@code race DIR NAMES ROUNDS [unlink]}: tries on many lock files an attacker races on, {@code DONE
+ *       safe=.. busy=.. refused=.. wrong=.. [examples] reasons={...}}; with {@code unlink} every safe lock file is
+ *       removed while still held, so the next try creates it again;
  *   <li>{@code paths}: {@code PATHS <paths in use in this JVM>}; {@code clock}: {@code CLOCK <wall millis>};
  *   <li>{@code fetch ROOT KEY POLICY SIZE SEED [MIRROR]}: a {@link DatasetCache} fetch of a producer writing
  *       SIZE pseudo-random bytes from SEED: {@code FETCHED <sha256 of the result>} or {@code FETCH-FAILED
@@ -122,7 +123,12 @@ public final class FaultChild {
                 Files.delete(Path.of(w[1]));
                 yield "OUT";
             }
-            case "race" -> race(Path.of(w[1]), Integer.parseInt(w[2]), Integer.parseInt(w[3]));
+            case "race" ->
+                race(
+                        Path.of(w[1]),
+                        Integer.parseInt(w[2]),
+                        Integer.parseInt(w[3]),
+                        w.length > 4 && w[4].equals("unlink"));
             case "count" -> count(Path.of(w[1]), Path.of(w[2]), Integer.parseInt(w[3]));
             case "paths" -> "PATHS " + FileLocks.pathsInUse();
             case "clock" -> "CLOCK " + System.currentTimeMillis();
@@ -240,7 +246,7 @@ public final class FaultChild {
      * ROUNDS times over NAMES lock files {@code race-I.lock} in DIR: one try each; a lock taken must stand on a safe
      * file (regular, ours, one link, seen without following links while held); a failure must name the path.
      */
-    private String race(Path dir, int names, int rounds) throws IOException {
+    private String race(Path dir, int names, int rounds, boolean unlink) throws IOException {
         int safe = 0;
         int busy = 0;
         int refused = 0;
@@ -262,6 +268,9 @@ public final class FaultChild {
                         boolean regular = ((Integer) a.get("mode") & 0170000) == 0100000;
                         if (regular && ((Integer) a.get("uid")).longValue() == me && (Integer) a.get("nlink") == 1) {
                             safe++;
+                            if (unlink) { // still holding it: the next try creates it again, racing the attacker
+                                Files.delete(path);
+                            }
                         } else {
                             wrong.add(path.getFileName() + " held on " + a);
                         }
