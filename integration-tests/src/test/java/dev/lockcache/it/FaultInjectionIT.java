@@ -45,16 +45,6 @@ class FaultInjectionIT {
 
     static final List<String> PROVIDERS = Tools.KERNEL_PROVIDERS;
 
-    /**
-     * Defects these suites found that belong to another module, by provider: the test still runs and prints what
-     * happened, and is reported as skipped with the defect while it reproduces (remove the entry once fixed).
-     */
-    static final Map<String, String> KNOWN_EINTR_DEFECTS = Map.of(
-            "nio",
-            "lock-nio-filechannel: FileChannel.tryLock treats EINTR from fcntl(F_SETLK) as success (the JDK's"
-                    + " tryLock does not retry IOStatus.INTERRUPTED), so a try that was interrupted returns a lock"
-                    + " that is not held and two processes meet in the critical section");
-
     /** Increments per counting child under EINTR injection. */
     static final int INCREMENTS = 100;
 
@@ -91,10 +81,6 @@ class FaultInjectionIT {
             List<String> releaseErrors = new ArrayList<>();
             for (Scripted child : children) {
                 String[] answer = child.nextAnswer("count").split(" ", 4);
-                if (answer[0].equals("OVERLAP") && KNOWN_EINTR_DEFECTS.containsKey(provider)) {
-                    System.out.printf("%s: OVERLAP under EINTR (%s): known defect%n", provider, child.transcript());
-                    Assumptions.abort("known defect, reproduced: " + KNOWN_EINTR_DEFECTS.get(provider));
-                }
                 assertThat(answer[0])
                         .as("child %d: %s", child.pid(), child.transcript())
                         .isEqualTo("DONE");

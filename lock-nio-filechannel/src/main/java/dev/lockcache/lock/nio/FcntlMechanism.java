@@ -53,6 +53,8 @@ import java.util.concurrent.TimeUnit;
 public final class FcntlMechanism implements KernelMechanism {
     private static final boolean POSIX = DirectoryTrust.posix();
     private static final ScheduledThreadPoolExecutor TIMER = newTimer();
+    /** How often a try or a release that a signal interrupted is made again before the caller hears of it. */
+    private static final int INTERRUPTED_TRIES = 16;
 
     @Override
     public Set<Mechanism> mechanisms() {
@@ -204,15 +206,32 @@ public final class FcntlMechanism implements KernelMechanism {
             }
         }
 
+        /**
+         * One {@link FileChannel#tryLock}, confirmed in {@link ProcLocks}: a try that {@code EINTR} interrupted
+         * comes back from the JDK as a lock, which is dropped (it is not held) and tried again, as the JDK's own
+         * blocking {@code lock} does.
+         */
         @Override
         public boolean tryLock(LockMode mode) throws IOException {
             requireWritableFor(mode);
-            try {
-                lock = channel.tryLock(0, Long.MAX_VALUE, mode == LockMode.SHARED);
-            } catch (OverlappingFileLockException e) {
-                return false; // another channel of this JVM holds it (another provider on this file)
+            boolean shared = mode == LockMode.SHARED;
+            for (int attempt = 0; attempt < INTERRUPTED_TRIES; attempt++) {
+                FileLock taken;
+                try {
+                    taken = channel.tryLock(0, Long.MAX_VALUE, shared);
+                } catch (OverlappingFileLockException e) {
+                    return false; // another channel of this JVM holds it (another provider on this file)
+                }
+                if (taken == null) {
+                    return false;
+                }
+                if (!POSIX || ProcLocks.instance().confirms(opened, shared)) {
+                    lock = taken;
+                    return true;
+                }
+                release(taken); // the JDK's record of a lock the kernel never gave
             }
-            return lock != null;
+            return false; // interrupted every time: as good as busy, the caller's wait loop tries again
         }
 
         @Override
@@ -261,8 +280,26 @@ public final class FcntlMechanism implements KernelMechanism {
         public void unlock() throws IOException {
             FileLock held = lock;
             lock = null;
-            if (held != null && held.isValid()) {
-                held.release();
+            if (held != null) {
+                release(held);
+            }
+        }
+
+        /**
+         * Releases {@code held}, again if the call fails: a failed {@code F_UNLCK} (such as {@code EINTR}) leaves
+         * the lock held and still registered with the JDK, and a lock left behind would stall every other process.
+         */
+        private static void release(FileLock held) throws IOException {
+            for (int attempt = 1; held.isValid(); attempt++) {
+                try {
+                    held.release();
+                } catch (ClosedChannelException e) {
+                    return; // closing the channel dropped it
+                } catch (IOException e) {
+                    if (attempt >= INTERRUPTED_TRIES) {
+                        throw e;
+                    }
+                }
             }
         }
 
