@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * Locks on an Apache ZooKeeper ensemble, through one Curator client per provider instance: for fleets whose
@@ -129,7 +130,9 @@ public final class ZooKeeperLockProvider implements LockProvider {
             return new ProbeResult(directory, ProbeResult.Verdict.UNAVAILABLE, type, configProblem);
         }
         try {
-            String proof = recipe.proveExclusion(directory.resolve(".lockcache-zookeeper-probe"));
+            // a name of its own per probe: hosts (and threads) probing one directory at once must not queue
+            // behind each other's probe contenders, which made a concurrent probe report "did not exclude"
+            String proof = recipe.proveExclusion(directory.resolve(".lockcache-zookeeper-probe-" + UUID.randomUUID()));
             return new ProbeResult(directory, ProbeResult.Verdict.EXCLUDES, type, proof);
         } catch (IOException e) {
             return new ProbeResult(directory, ProbeResult.Verdict.UNAVAILABLE, type, e.getMessage());

@@ -13,11 +13,17 @@ import dev.lockcache.lock.spi.HeldLock;
 import dev.lockcache.lock.spi.LockProvider;
 import dev.lockcache.lock.spi.LockRequest;
 import dev.lockcache.lock.spi.Mechanism;
+import dev.lockcache.lock.spi.ProbeResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -118,6 +124,48 @@ class ZooKeeperLockProviderTest {
             a.tryLock(request(lock, LockMode.EXCLUSIVE)).ifPresentOrElse(h -> release(a, h), () -> {
                 throw new AssertionError("free after both readers left");
             });
+        }
+    }
+
+    @Test
+    void hostsProbingOneDirectoryAtOnceAllSeeExclusion() throws Exception {
+        ZooKeeperConfig config = TestZooKeeper.config("/probes");
+        try (ZooKeeperLockProvider a = new ZooKeeperLockProvider(config);
+                ZooKeeperLockProvider b = new ZooKeeperLockProvider(config)) {
+            // a holder on the name the probe once shared by all: the cache's first probe failed behind it
+            Optional<HeldLock> held = a.tryLock(request(dir.resolve(".lockcache-zookeeper-probe"), LockMode.EXCLUSIVE));
+            assertThat(held).isPresent();
+            assertThat(b.probe(dir).verdict()).isEqualTo(ProbeResult.Verdict.EXCLUDES);
+            a.release(held.get());
+
+            int threads = 4;
+            int rounds = 10;
+            CyclicBarrier together = new CyclicBarrier(threads);
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            try {
+                List<Future<List<String>>> results = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    ZooKeeperLockProvider host = t % 2 == 0 ? a : b;
+                    results.add(pool.submit(() -> {
+                        List<String> failures = new ArrayList<>();
+                        for (int r = 0; r < rounds; r++) {
+                            together.await(1, TimeUnit.MINUTES);
+                            ProbeResult probe = host.probe(dir);
+                            if (probe.verdict() != ProbeResult.Verdict.EXCLUDES) {
+                                failures.add(probe.verdict() + ": " + probe.reason());
+                            }
+                        }
+                        return failures;
+                    }));
+                }
+                for (Future<List<String>> result : results) {
+                    assertThat(result.get(2, TimeUnit.MINUTES))
+                            .as("probes run at the same moment")
+                            .isEmpty();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
         }
     }
 
