@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * newer entry, not even with an equal token. {@code entry.identity} is the entry's {@link FileIdentity} as it
  * was after the cache's own last change to it.
  *
+ * <p>{@code pending.*} describes a verified file about to be renamed onto the entry, written just before that
+ * rename: when the rename happens but the metadata written after it does not (a failed rename, a crash), the
+ * entry holds bytes the recorded digest does not describe. A re-hash that gives the pending digest shows it is
+ * that verified file, and the cache adopts it ({@link #adoptPending}) instead of calling it corrupt.
+ *
  * <p>The file is read only when it is a regular file with one link, owned by this user or root and not
  * writable by others (nor by its group, unless the cache is group-shared), and only up to {@value #MAX_BYTES}
  * bytes; otherwise it reads as {@link #NONE} with the reason in {@link #unusable()}, and the next fetch with a
@@ -39,6 +44,7 @@ import org.slf4j.LoggerFactory;
  * @param fenceHolder who recorded {@code fenceToken}, or {@code ""} when unknown
  * @param published the published entry, when there is one
  * @param identity the published entry's identity after the cache's last change to it, when recorded
+ * @param pending the verified file whose rename onto the entry was started and not recorded, when there is one
  * @param unusable why the file on disk could not be used, or {@code ""}
  */
 record EntryMetadata(
@@ -48,12 +54,14 @@ record EntryMetadata(
         String fenceHolder,
         Optional<EntryInfo> published,
         Optional<FileIdentity> identity,
+        Optional<EntryInfo> pending,
         String unusable) {
 
     /** The largest metadata file read; ours are a few hundred bytes. */
     static final int MAX_BYTES = 64 * 1024;
 
-    static final EntryMetadata NONE = new EntryMetadata(0, "", 0, "", Optional.empty(), Optional.empty(), "");
+    static final EntryMetadata NONE =
+            new EntryMetadata(0, "", 0, "", Optional.empty(), Optional.empty(), Optional.empty(), "");
     private static final Logger LOG = LoggerFactory.getLogger(EntryMetadata.class);
     private static final String FORMAT = "2";
 
@@ -91,20 +99,7 @@ record EntryMetadata(
             long attempts = Long.parseLong(p.getProperty("attempts", "0"));
             String fenceProvider = p.getProperty("fence.provider", "");
             long fenceToken = Long.parseLong(p.getProperty("fence.token", "0"));
-            Optional<EntryInfo> published = Optional.empty();
-            if (p.getProperty("entry.sha256") != null
-                    && entry.getFileName().toString().equals(p.getProperty("entry.file"))) {
-                published = Optional.of(new EntryInfo(
-                        key,
-                        entry,
-                        p.getProperty("entry.source", ""),
-                        p.getProperty("entry.sha256"),
-                        Long.parseLong(p.getProperty("entry.size")),
-                        p.getProperty("entry.provider", ""),
-                        Long.parseLong(p.getProperty("entry.token", "0")),
-                        Long.parseLong(p.getProperty("entry.refresh", "0")),
-                        Instant.parse(p.getProperty("entry.fetched", ""))));
-            }
+            Optional<EntryInfo> published = info(p, "entry.", key, entry);
             return new EntryMetadata(
                     attempts,
                     fenceProvider,
@@ -112,10 +107,29 @@ record EntryMetadata(
                     p.getProperty("fence.holder", ""),
                     published,
                     published.isPresent() ? FileIdentity.decode(p.getProperty("entry.identity")) : Optional.empty(),
+                    info(p, "pending.", key, entry),
                     "");
         } catch (NumberFormatException | DateTimeException | NullPointerException e) {
             return unusable(file, "its values do not parse");
         }
+    }
+
+    /** The entry facts under {@code prefix}, when they are there and name {@code entry}'s file. */
+    private static Optional<EntryInfo> info(Properties p, String prefix, String key, Path entry) {
+        if (p.getProperty(prefix + "sha256") == null
+                || !entry.getFileName().toString().equals(p.getProperty(prefix + "file"))) {
+            return Optional.empty();
+        }
+        return Optional.of(new EntryInfo(
+                key,
+                entry,
+                p.getProperty(prefix + "source", ""),
+                p.getProperty(prefix + "sha256"),
+                Long.parseLong(p.getProperty(prefix + "size")),
+                p.getProperty(prefix + "provider", ""),
+                Long.parseLong(p.getProperty(prefix + "token", "0")),
+                Long.parseLong(p.getProperty(prefix + "refresh", "0")),
+                Instant.parse(p.getProperty(prefix + "fetched", ""))));
     }
 
     /** Why a metadata file with these attributes must not be believed, or {@code ""}. */
@@ -162,7 +176,7 @@ record EntryMetadata(
 
     private static EntryMetadata unusable(Path file, String why) {
         LOG.warn("ignoring the entry metadata {}: {}; the next fetch that may fetch replaces it", file, why);
-        return new EntryMetadata(0, "", 0, "", Optional.empty(), Optional.empty(), file + ": " + why);
+        return new EntryMetadata(0, "", 0, "", Optional.empty(), Optional.empty(), Optional.empty(), file + ": " + why);
     }
 
     /**
@@ -178,7 +192,23 @@ record EntryMetadata(
 
     /** The metadata after starting attempt {@code attempts + 1} under {@code provider}'s {@code token}. */
     EntryMetadata startAttempt(String provider, long token, String holder) {
-        return new EntryMetadata(attempts + 1, provider, fenceToken(provider, token), holder, published, identity, "");
+        return new EntryMetadata(
+                attempts + 1, provider, fenceToken(provider, token), holder, published, identity, pending, "");
+    }
+
+    /** The metadata about to rename the verified file {@code entry} onto the entry: {@link #pending} set. */
+    EntryMetadata withPending(EntryInfo entry) {
+        return new EntryMetadata(
+                attempts, fenceProvider, fenceToken, fenceHolder, published, identity, Optional.of(entry), "");
+    }
+
+    /**
+     * The metadata once a re-hash showed the entry is the {@link #pending} file, whose file is now {@code id}:
+     * it becomes the published entry.
+     */
+    EntryMetadata adoptPending(FileIdentity id) {
+        return new EntryMetadata(
+                attempts, fenceProvider, fenceToken, fenceHolder, pending, Optional.of(id), Optional.empty(), "");
     }
 
     /** The metadata after publishing {@code entry} by {@code holder}, whose file is now {@code id}. */
@@ -190,12 +220,14 @@ record EntryMetadata(
                 holder,
                 Optional.of(entry),
                 Optional.of(id),
+                Optional.empty(),
                 "");
     }
 
     /** The same metadata with the published entry's identity {@code id} (after a mirror link or a re-hash). */
     EntryMetadata withIdentity(FileIdentity id) {
-        return new EntryMetadata(attempts, fenceProvider, fenceToken, fenceHolder, published, Optional.of(id), "");
+        return new EntryMetadata(
+                attempts, fenceProvider, fenceToken, fenceHolder, published, Optional.of(id), pending, "");
     }
 
     private long fenceToken(String provider, long token) {
@@ -219,6 +251,18 @@ record EntryMetadata(
         write(keyDir, false);
     }
 
+    private static void store(Properties p, String prefix, EntryInfo e) {
+        p.setProperty(prefix + "key", e.key());
+        p.setProperty(prefix + "file", e.path().getFileName().toString());
+        p.setProperty(prefix + "source", e.source());
+        p.setProperty(prefix + "sha256", e.sha256());
+        p.setProperty(prefix + "size", Long.toString(e.size()));
+        p.setProperty(prefix + "provider", e.lockProvider());
+        p.setProperty(prefix + "token", Long.toString(e.fencingToken()));
+        p.setProperty(prefix + "refresh", Long.toString(e.refresh()));
+        p.setProperty(prefix + "fetched", e.fetchedAt().toString());
+    }
+
     private void write(TrustedDirectory keyDir, boolean syncDirectory) {
         Properties p = new Properties();
         p.setProperty("format", FORMAT);
@@ -226,17 +270,8 @@ record EntryMetadata(
         p.setProperty("fence.provider", fenceProvider);
         p.setProperty("fence.token", Long.toString(fenceToken));
         p.setProperty("fence.holder", fenceHolder);
-        published.ifPresent(e -> {
-            p.setProperty("entry.key", e.key());
-            p.setProperty("entry.file", e.path().getFileName().toString());
-            p.setProperty("entry.source", e.source());
-            p.setProperty("entry.sha256", e.sha256());
-            p.setProperty("entry.size", Long.toString(e.size()));
-            p.setProperty("entry.provider", e.lockProvider());
-            p.setProperty("entry.token", Long.toString(e.fencingToken()));
-            p.setProperty("entry.refresh", Long.toString(e.refresh()));
-            p.setProperty("entry.fetched", e.fetchedAt().toString());
-        });
+        published.ifPresent(e -> store(p, "entry.", e));
+        pending.ifPresent(e -> store(p, "pending.", e));
         identity.ifPresent(id -> p.setProperty("entry.identity", id.encode()));
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         try {

@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The work done inside a key's lock: policy, fetch to a temporary file, verify, fsync, atomic publish,
@@ -35,6 +37,7 @@ import java.util.function.Supplier;
  * re-hashed, and a mismatch is corruption (refetched, or {@link CacheIntegrityException} where it cannot be).
  */
 final class FetchPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(FetchPipeline.class);
 
     /** Mode of published entries and read-only mirrors: read-only for everyone who can reach them. */
     static final int ENTRY_MODE = 0444;
@@ -61,6 +64,11 @@ final class FetchPipeline {
         VERIFIED,
         /** Its identity changed but a re-hash gave the recorded digest: the verified bytes, to be re-recorded. */
         REHASHED,
+        /**
+         * Its identity changed and a re-hash gave the digest of the metadata's pending file: a verified file whose
+         * rename happened but whose record did not; the verified bytes, to be adopted as published.
+         */
+        PENDING,
         /** Its identity changed and a re-hash disagrees: something wrote into it. */
         CORRUPT,
         /** None, or not what the spec describes now. */
@@ -153,8 +161,12 @@ final class FetchPipeline {
                         "the cache is read-only here, so it cannot be refetched; ask its"
                                 + " owner to fetch it again (policy ALWAYS)");
             }
-            if (trust != Trust.VERIFIED && !(readOnly && trust == Trust.REHASHED)) {
+            boolean rehashed = trust == Trust.REHASHED || trust == Trust.PENDING;
+            if (trust != Trust.VERIFIED && !(readOnly && rehashed)) {
                 return Optional.empty(); // identityTrust's REHASHED only means "re-hash to tell": the locked path does
+            }
+            if (trust == Trust.PENDING) {
+                info = metadata.pending().get(); // read-only: nobody can record it, but the bytes are verified
             }
             if (trust == Trust.VERIFIED) {
                 remember(spec, entry, metadata);
@@ -217,6 +229,10 @@ final class FetchPipeline {
 
             EntryMetadata metadata = EntryMetadata.read(keyDir, key, entry);
             Trust trust = trust(keyDir, metadata, spec, entry);
+            if (trust == Trust.PENDING) {
+                metadata = adoptPending(spec, keyDir, entry, metadata, hold);
+                trust = metadata.published().isPresent() ? Trust.VERIFIED : Trust.ABSENT;
+            }
             boolean usable = trust == Trust.VERIFIED || trust == Trust.REHASHED;
             boolean fetch;
             switch (options.policy()) {
@@ -248,6 +264,28 @@ final class FetchPipeline {
             recordIdentity(spec, keyDir, entry, hold);
             return requested.orElse(entry);
         }
+    }
+
+    /**
+     * Records as published the pending file a re-hash found at the entry (its rename happened, the metadata
+     * after it did not), under the lock {@code hold}.
+     */
+    private static EntryMetadata adoptPending(
+            DatasetSpec spec, TrustedDirectory keyDir, Path entry, EntryMetadata metadata, LockHold hold) {
+        Optional<FileIdentity> id = settledIdentity(keyDir, entry);
+        if (id.isEmpty()) {
+            return EntryMetadata.NONE;
+        }
+        abandonIfLost(spec, entry, hold);
+        refuseIfFenced(metadata, spec.key(), entry, hold);
+        EntryMetadata adopted = metadata.adoptPending(id.get());
+        adopted.write(keyDir);
+        LOG.info(
+                "adopted {} as the entry of '{}': its publish was cut short after the rename, and a re-hash gave the"
+                        + " digest verified then",
+                entry,
+                spec.key());
+        return adopted;
     }
 
     /** Per key directory name, the names of partial downloads in it (read without the lock; may be stale). */
@@ -434,15 +472,14 @@ final class FetchPipeline {
                 keyDir.setMode(partial.name(), ENTRY_MODE);
                 return null;
             });
-            abandonIfLost(spec, entry, hold);
-            refuseIfFenced(EntryMetadata.read(keyDir, key, entry), key, entry, hold);
+            EntryInfo info = announce(spec, keyDir, entry, started, hold, digest);
             TransientIo.run("publish entry", entry, () -> {
                 keyDir.rename(partial.name(), spec.fileName());
                 return null;
             });
             partial.published();
             keep = true; // nothing left to remove: it is the entry now
-            return recordPublished(spec, keyDir, entry, started, hold, digest);
+            return recordPublished(keyDir, entry, started, hold, info);
         } finally {
             if (!keep) {
                 partial.discard();
@@ -477,35 +514,30 @@ final class FetchPipeline {
                 }
                 return null;
             });
-            abandonIfLost(spec, entry, hold);
-            refuseIfFenced(EntryMetadata.read(keyDir, key, entry), key, entry, hold);
+            EntryInfo info = announce(spec, keyDir, entry, started, hold, digest);
             TransientIo.run("publish entry", entry, () -> {
                 keyDir.rename(temp, spec.fileName());
                 return null;
             });
-            return recordPublished(spec, keyDir, entry, started, hold, digest);
+            return recordPublished(keyDir, entry, started, hold, info);
         } finally {
             Durability.deleteQuietly(keyDir, temp);
         }
     }
 
     /**
-     * Records the entry just renamed into place: its identity once the filesystem clock moved past it, and the
-     * metadata, whose rename is made durable by the one directory sync that also covers the entry's.
+     * Checks that {@code hold} may still publish, and records the verified file about to be renamed onto the
+     * entry as the metadata's pending file, so that a rename whose record is lost is recognised by its digest.
      */
-    private static EntryMetadata recordPublished(
+    private static EntryInfo announce(
             DatasetSpec spec,
             TrustedDirectory keyDir,
             Path entry,
             EntryMetadata started,
             LockHold hold,
             Digest digest) {
-        FileIdentity id = settledIdentity(keyDir, entry)
-                .orElseThrow(() -> new CacheIOException(
-                        "inspect entry",
-                        entry,
-                        "it vanished right after publishing",
-                        new NoSuchFileException(entry.toString())));
+        abandonIfLost(spec, entry, hold);
+        refuseIfFenced(EntryMetadata.read(keyDir, spec.key(), entry), spec.key(), entry, hold);
         EntryInfo info = new EntryInfo(
                 spec.key(),
                 entry,
@@ -516,6 +548,22 @@ final class FetchPipeline {
                 hold.token(),
                 started.attempts(),
                 Instant.now());
+        started.withPending(info).writeUnsynced(keyDir);
+        return info;
+    }
+
+    /**
+     * Records the entry just renamed into place: its identity once the filesystem clock moved past it, and the
+     * metadata, whose rename is made durable by the one directory sync that also covers the entry's.
+     */
+    private static EntryMetadata recordPublished(
+            TrustedDirectory keyDir, Path entry, EntryMetadata started, LockHold hold, EntryInfo info) {
+        FileIdentity id = settledIdentity(keyDir, entry)
+                .orElseThrow(() -> new CacheIOException(
+                        "inspect entry",
+                        entry,
+                        "it vanished right after publishing",
+                        new NoSuchFileException(entry.toString())));
         EntryMetadata published = started.publish(info, hold.holder(), id);
         published.write(keyDir);
         return published;
@@ -577,22 +625,30 @@ final class FetchPipeline {
     /** How far the published entry in {@code metadata} can be believed, re-hashing it when its identity moved. */
     static Trust trust(TrustedDirectory keyDir, EntryMetadata metadata, DatasetSpec spec, Path entry) {
         Trust byIdentity = identityTrust(metadata, spec, entry);
-        if (byIdentity != Trust.REHASHED) {
+        Optional<EntryInfo> pending = metadata.pending().filter(info -> specMatches(info, spec));
+        if (byIdentity == Trust.VERIFIED || (byIdentity == Trust.ABSENT && pending.isEmpty())) {
             return byIdentity;
         }
-        EntryInfo info = metadata.published().get();
         try {
             Digest digest = Digest.of(keyDir, entry.getFileName().toString());
-            return digest.size() == info.size() && digest.sha256().equals(info.sha256())
-                    ? Trust.REHASHED
-                    : Trust.CORRUPT;
+            if (byIdentity == Trust.REHASHED && describes(metadata.published().get(), digest)) {
+                return Trust.REHASHED;
+            }
+            if (pending.isPresent() && describes(pending.get(), digest)) {
+                return Trust.PENDING;
+            }
+            return byIdentity == Trust.REHASHED ? Trust.CORRUPT : Trust.ABSENT;
         } catch (NoSuchFileException e) {
             return Trust.ABSENT;
         } catch (CacheUnsafePathException e) {
-            return Trust.CORRUPT;
+            return byIdentity == Trust.REHASHED ? Trust.CORRUPT : Trust.ABSENT;
         } catch (IOException e) {
             throw new CacheIOException("verify cached entry", entry, TransientIo.hint(e, entry), e);
         }
+    }
+
+    private static boolean describes(EntryInfo info, Digest digest) {
+        return digest.size() == info.size() && digest.sha256().equals(info.sha256());
     }
 
     /**

@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class DatasetCacheTest {
 
@@ -212,6 +214,51 @@ class DatasetCacheTest {
         assertThat(debris(tmp)).isEmpty();
     }
 
+    /**
+     * The state a refresh leaves when the entry's rename happened and the metadata's rename after it failed (the
+     * integration suite injects exactly that with strace): the entry holds the new bytes, the metadata still
+     * describes the old ones and names the new file as pending. A re-hash that gives the pending digest adopts
+     * it; anything else is corruption.
+     */
+    @ParameterizedTest(name = "entry holds {0}")
+    @ValueSource(strings = {"v2", "tampered"})
+    void anEntryWhoseRecordWasLostIsAdoptedByItsPendingDigestAndNothingElseIs(String content) throws Exception {
+        CountingProducer producer = new CountingProducer();
+        DatasetCache cache = cacheWith(producer);
+        Path entry = cache.fetch("ds");
+        Path root = cache.lockVerdict().directory().getParent();
+        EntryMetadata v1 = TestData.metadata(root, "ds", entry);
+        EntryInfo old = v1.published().orElseThrow();
+        EntryInfo v2 = new EntryInfo(
+                "ds",
+                entry,
+                old.source(),
+                sha256(bytes("v2")),
+                2,
+                old.lockProvider(),
+                old.fencingToken(),
+                old.refresh() + 1,
+                java.time.Instant.now());
+        TestData.writeMetadata(root, "ds", v1.withPending(v2));
+        Path renamed = entry.resolveSibling("renamed-in");
+        Files.writeString(renamed, content);
+        Files.move(renamed, entry, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+        if (content.equals("v2")) {
+            assertThat(read(cache.fetch("ds", FetchOptions.of(FetchPolicy.NEVER))))
+                    .isEqualTo("v2");
+            EntryMetadata adopted = TestData.metadata(root, "ds", entry);
+            assertThat(adopted.published()).contains(v2);
+            assertThat(adopted.pending()).isEmpty();
+            assertThat(adopted.identity()).isPresent();
+        } else {
+            assertThatThrownBy(() -> cache.fetch("ds", FetchOptions.of(FetchPolicy.NEVER)))
+                    .isInstanceOf(CacheIntegrityException.class)
+                    .hasMessageContaining(entry.toString());
+        }
+        assertThat(producer.started.get()).isEqualTo(1);
+    }
+
     @Test
     void aSizeMismatchIsAnIntegrityError() {
         DatasetCache cache = TestData.cache(tmp.resolve("root"))
@@ -365,6 +412,7 @@ class DatasetCacheTest {
                         "someone-else",
                         now.published(),
                         now.identity(),
+                        now.pending(),
                         ""));
         assertThatThrownBy(() -> cache.fetch("ds", FetchOptions.of(FetchPolicy.ALWAYS)))
                 .isInstanceOf(CacheFencingException.class)
@@ -376,8 +424,8 @@ class DatasetCacheTest {
 
     @Test
     void anEqualFencingTokenFromAnotherHolderIsRefusedAndTheSameHolderIsNot() {
-        EntryMetadata recorded =
-                new EntryMetadata(3, "exclusive-create", 7, "holder-a", Optional.empty(), Optional.empty(), "");
+        EntryMetadata recorded = new EntryMetadata(
+                3, "exclusive-create", 7, "holder-a", Optional.empty(), Optional.empty(), Optional.empty(), "");
         assertThat(recorded.fencesOut("exclusive-create", 7, "holder-b"))
                 .as("equal token, other holder")
                 .isTrue();
@@ -407,6 +455,7 @@ class DatasetCacheTest {
                         "a-broken-holder-that-got-the-same-token",
                         now.published(),
                         now.identity(),
+                        now.pending(),
                         ""));
         assertThatThrownBy(() -> cache.fetch("ds", FetchOptions.of(FetchPolicy.ALWAYS)))
                 .isInstanceOf(CacheFencingException.class);
