@@ -24,14 +24,14 @@ import javax.net.ssl.SSLContext;
 
 /**
  * Downloads one URI into a {@link PartialDownload}, hashing the bytes as they stream by, in the calling thread
- * over an {@link HttpConnection} of its own: the JDK {@code HttpClient} cost about 0.4 s to start in every JVM (its
- * TLS context and selector thread, even for plain http) and moved each 16 KiB buffer between its threads; a
- * blocking read into a {@value #WRITE_BUFFER}-byte buffer that is hashed and written at once needs neither. The
- * connect, idle and total timeouts are the cache's own ({@link HttpConnection} bounds every read by them).
+ * through an {@link HttpTransport} (Apache HttpClient 5, built on the first download): a blocking read into a
+ * {@value #WRITE_BUFFER}-byte buffer that is hashed and written at once, no client threads and no per-chunk
+ * hand-off. The connect, idle and total timeouts are the cache's own ({@link HttpTransport} enforces them).
  *
  * <p>What it does as users meet HTTP: follows up to {@value #MAX_REDIRECTS} redirects itself (so that an {@code
- * Authorization} header never follows one to another host); honours {@code Retry-After} on 429 and 503 while the
- * total timeout allows; uses {@link ProxySelector#getDefault()} unless given another (the {@code
+ * Authorization} header is dropped, never carried, when one leads to another host or from https to http; the
+ * client's own redirect handling is off); honours {@code Retry-After} on 429 and 503 while the total timeout
+ * allows; routes through {@link ProxySelector#getDefault()} unless given another (the {@code
  * http.proxyHost}/{@code https.proxyHost}/{@code http.nonProxyHosts} properties, or {@code
  * java.net.useSystemProxies}). It resumes kept bytes with {@code Range} + {@code If-Range}: a 206 is believed only
  * when its {@code Content-Range} starts where the kept bytes end and its validator is the one sent (a server that
@@ -39,7 +39,7 @@ import javax.net.ssl.SSLContext;
  * ever spliced. A body shorter than its length, or a status other than 2xx after redirects and retries, is an
  * error that names the URI and never the authorization.
  */
-final class HttpDownloader {
+final class HttpDownloader implements AutoCloseable {
 
     static final int MAX_REDIRECTS = 10;
     static final int MAX_RETRIES = 5;
@@ -53,6 +53,8 @@ final class HttpDownloader {
     private final HttpAuthorization authorization;
     private final ProxySelector proxies;
     private final SSLContext tls; // null: the JDK default, made on first https use
+    private volatile HttpTransport transport; // built on the first download
+    private boolean closed;
 
     HttpDownloader(
             HttpTimeouts timeouts,
@@ -70,6 +72,32 @@ final class HttpDownloader {
     /** The proxies asked for every request. */
     ProxySelector proxies() {
         return proxies;
+    }
+
+    private HttpTransport transport() {
+        HttpTransport t = transport;
+        if (t != null) {
+            return t;
+        }
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("the cache's HTTP client is closed");
+            }
+            if (transport == null) {
+                transport = new HttpTransport(timeouts, proxies, tls);
+            }
+            return transport;
+        }
+    }
+
+    /** Closes the HTTP client, if one was built; a download after this fails. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (transport != null) {
+            transport.close();
+            transport = null;
+        }
     }
 
     /**
@@ -167,8 +195,7 @@ final class HttpDownloader {
             headers.put("Range", "bytes=" + partial.kept() + "-");
             headers.put("If-Range", partial.validator().get());
         }
-        try (HttpConnection c = HttpConnection.get(uri, headers, proxies, tls, timeouts, ticker, deadline)) {
-            HttpConnection.Head head = c.readHead();
+        try (HttpTransport.Exchange head = transport().get(uri, headers, deadline - ticker.read())) {
             int status = head.status();
             if (status / 100 == 3 && head.header("location").isPresent()) {
                 return new Attempt(
@@ -211,7 +238,7 @@ final class HttpDownloader {
             long limit = expected.isPresent() ? expected.getAsLong() + 1 : Long.MAX_VALUE;
             long written;
             try {
-                written = body(c, partial.channel(), offset, limit, digest, key, announced, progress);
+                written = body(head, partial.channel(), offset, limit, digest, key, announced, progress);
             } catch (EOFException e) {
                 throw new IOException(
                         "truncated body from " + uri + ": " + partial.channel().size() + " of "
@@ -237,7 +264,7 @@ final class HttpDownloader {
      * @return the file's length after the body
      */
     private static long body(
-            HttpConnection c,
+            HttpTransport.Exchange c,
             FileChannel out,
             long offset,
             long limit,
@@ -256,7 +283,7 @@ final class HttpDownloader {
                 if (room == 0 && filled < buf.length) {
                     break; // one byte past the expected size: the caller says so
                 }
-                int n = room == 0 ? 0 : c.readBody(buf, filled, room);
+                int n = room == 0 ? 0 : c.read(buf, filled, room);
                 if (n < 0) {
                     break;
                 }
@@ -290,7 +317,7 @@ final class HttpDownloader {
     }
 
     /** Whether a 206's Content-Range starts at the kept length, of the kept version, with the validator sent. */
-    private static boolean continuesKept(HttpConnection.Head head, String validator, PartialDownload partial) {
+    private static boolean continuesKept(HttpTransport.Exchange head, String validator, PartialDownload partial) {
         Matcher m = CONTENT_RANGE.matcher(head.header("content-range").orElse(""));
         if (!m.matches() || Long.parseLong(m.group(1)) != partial.kept()) {
             return false;
@@ -304,7 +331,7 @@ final class HttpDownloader {
     }
 
     /** The wait a 429 or 503 asks for ({@code Retry-After}: seconds or an HTTP date), when it asks for one. */
-    static Optional<Duration> retryAfter(HttpConnection.Head head) {
+    static Optional<Duration> retryAfter(HttpTransport.Exchange head) {
         Optional<String> value = head.header("retry-after").map(String::strip);
         if (value.isEmpty()) {
             return Optional.empty();
@@ -323,7 +350,7 @@ final class HttpDownloader {
     }
 
     /** The validator to resume under: a strong ETag, else Last-Modified; {@code ""} when there is neither. */
-    static String validator(HttpConnection.Head head) {
+    static String validator(HttpTransport.Exchange head) {
         Optional<String> etag = head.header("etag").map(String::strip);
         if (etag.isPresent() && !etag.get().startsWith("W/") && !etag.get().isEmpty()) {
             return etag.get(); // a weak one cannot be sent in If-Range

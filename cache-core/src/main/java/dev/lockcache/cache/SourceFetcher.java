@@ -19,7 +19,7 @@ import javax.net.ssl.SSLContext;
  * SourceTooLargeException}), so a wrong or endless source costs at most that; a file source must be a regular
  * file (a FIFO or a device could block forever or never end).
  */
-final class SourceFetcher {
+final class SourceFetcher implements AutoCloseable {
 
     private static final int CHUNK = 1024 * 1024;
 
@@ -37,6 +37,12 @@ final class SourceFetcher {
             ProxySelector proxies,
             SSLContext tls) {
         this.http = new HttpDownloader(timeouts, ticker, authorization, proxies, tls);
+    }
+
+    /** Closes the HTTP client, if a download built one. */
+    @Override
+    public void close() {
+        http.close();
     }
 
     /** Whether bytes of {@code spec}'s source kept from an interrupted fetch may be resumed (HTTP only). */

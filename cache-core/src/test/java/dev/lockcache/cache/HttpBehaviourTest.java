@@ -5,6 +5,8 @@ import static dev.lockcache.cache.TestData.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** HTTP as users meet it: redirect chains, 429 with Retry-After, a private mirror's token, a proxy. */
 class HttpBehaviourTest {
@@ -131,6 +134,29 @@ class HttpBehaviourTest {
                 .satisfies(e -> assertThat(fullText(e)).doesNotContain("s3cret"));
         assertThat(server.seen.get(2).authorization()).isEqualTo(TOKEN);
         assertThat(HttpAuthorization.of("example.org", TOKEN).toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void theAuthorizationIsNeverLoggedEvenWithHttpClientDebugLoggingOn() throws Exception {
+        ch.qos.logback.classic.Logger hc = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.hc");
+        ch.qos.logback.classic.Level before = hc.getLevel();
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.start();
+        hc.addAppender(events);
+        hc.setLevel(ch.qos.logback.classic.Level.TRACE); // header and wire logs included
+        try {
+            DatasetCache cache = builder(server.uri("/r/1"), Duration.ofSeconds(60))
+                    .httpAuthorization("127.0.0.1:" + server.port(), TOKEN)
+                    .build();
+            assertThat(Files.readAllBytes(cache.fetch("web", tmp.resolve("out.bin"))))
+                    .isEqualTo(body);
+        } finally {
+            hc.setLevel(before);
+            hc.detachAppender(events);
+        }
+        assertThat(server.seen).extracting(RangeServer.Seen::authorization).containsExactly(TOKEN, TOKEN);
+        assertThat(events.list).as("HttpClient did log at debug level").isNotEmpty();
+        assertThat(events.list).extracting(ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("s3cret"));
     }
 
     @Test

@@ -134,6 +134,28 @@ class HttpSourceTest {
     }
 
     @Test
+    void anInterruptEndsADownloadBlockedInARead() throws Exception {
+        // idle and total far beyond the join below: only the interrupt can end the read in time
+        DatasetCache cache = cache(
+                "/stall", HttpTimeouts.of(Duration.ofSeconds(5), LIVENESS.multipliedBy(3), LIVENESS.multipliedBy(3)));
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread fetching = new Thread(() -> {
+            try {
+                cache.fetch("web", tmp.resolve("out.bin"));
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        fetching.start();
+        assertThat(server.stalled.await(30, TimeUnit.SECONDS)).isTrue();
+        fetching.interrupt(); // the thread is in a socket read that no byte will end before the idle timeout
+        fetching.join(LIVENESS.toMillis());
+        assertThat(fetching.isAlive()).as("the interrupt ended the read").isFalse();
+        assertThat(failure.get()).isInstanceOf(CacheFetchException.class).hasMessageContaining("interrupted");
+        assertThat(cache.entryPath("web")).doesNotExist();
+    }
+
+    @Test
     void headersThatNeverComeEndAtTheIdleTimeout() {
         DatasetCache cache = cache("/stall-headers");
         long start = System.nanoTime();

@@ -7,14 +7,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Duration;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -115,6 +120,36 @@ class HttpsSourceTest {
         assertThat(Files.readAllBytes(
                         cache("localhost").sslContext(trusting).build().fetch("tls", tmp.resolve("a"))))
                 .isEqualTo(body);
+    }
+
+    @Test
+    void aPlainHttpDownloadSetsUpNoTlsAndTheFirstHttpsOneDoes() throws Exception {
+        try (LoopbackServer plain = new LoopbackServer(body);
+                HttpTransport transport =
+                        new HttpTransport(HttpTimeouts.DEFAULT, ProxySelector.getDefault(), trusting)) {
+            try (HttpTransport.Exchange e = transport.get(
+                    plain.uri("/ok"), Map.of(), Duration.ofSeconds(30).toNanos())) {
+                assertThat(e.status()).isEqualTo(200);
+                assertThat(readAll(e)).isEqualTo(body);
+            }
+            assertThat(transport.tlsStarted()).as("no TLS for plain http").isFalse();
+            URI secure = URI.create("https://localhost:" + server.getAddress().getPort() + "/data");
+            try (HttpTransport.Exchange e =
+                    transport.get(secure, Map.of(), Duration.ofSeconds(30).toNanos())) {
+                assertThat(e.status()).isEqualTo(200);
+                assertThat(readAll(e)).isEqualTo(body);
+            }
+            assertThat(transport.tlsStarted()).isTrue();
+        }
+    }
+
+    private static byte[] readAll(HttpTransport.Exchange e) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        for (int n; (n = e.read(buf, 0, buf.length)) >= 0; ) {
+            all.write(buf, 0, n);
+        }
+        return all.toByteArray();
     }
 
     @Test
