@@ -7,6 +7,8 @@ import com.google.inject.Provider;
 import com.google.inject.Singleton;
 import com.google.inject.multibindings.MapBinder;
 import com.google.inject.multibindings.OptionalBinder;
+import dev.lockcache.lock.LockStrategy;
+import dev.lockcache.lock.ProviderChoice;
 import dev.lockcache.lock.spi.LockProvider;
 import java.nio.file.Path;
 import java.util.Map;

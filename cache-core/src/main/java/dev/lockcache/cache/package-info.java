@@ -7,8 +7,8 @@
  * dev.lockcache.cache.DatasetCache} with {@link dev.lockcache.cache.DatasetCache#builder()} or Guice ({@link
  * dev.lockcache.cache.CacheModule} with {@link dev.lockcache.cache.LockProvidersModule}), and call {@code
  * fetch(key, requestedPath)} under a {@link dev.lockcache.cache.FetchPolicy}. The key's lock comes from the
- * provider a {@link dev.lockcache.cache.LockStrategy} picks for the cache root's filesystem; its {@link
- * dev.lockcache.cache.StrategyVerdict} says which and why. Failures are unchecked {@link
+ * provider a {@link dev.lockcache.lock.LockStrategy} picks for the cache root's filesystem; its {@link
+ * dev.lockcache.lock.StrategyVerdict} says which and why. Failures are unchecked {@link
  * dev.lockcache.cache.CacheException}s that name the key, the path or the source. No method accepts or returns
  * {@code null}.
  *

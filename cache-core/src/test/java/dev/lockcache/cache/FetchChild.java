@@ -1,5 +1,6 @@
 package dev.lockcache.cache;
 
+import dev.lockcache.lock.ProviderChoice;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

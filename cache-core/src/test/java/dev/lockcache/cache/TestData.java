@@ -1,5 +1,6 @@
 package dev.lockcache.cache;
 
+import dev.lockcache.lock.ProviderChoice;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -11,7 +11,7 @@ import dev.lockcache.cache.CacheRoot;
 import dev.lockcache.cache.DatasetCache;
 import dev.lockcache.cache.FetchPolicy;
 import dev.lockcache.cache.LockProvidersModule;
-import dev.lockcache.cache.ProviderChoice;
+import dev.lockcache.lock.ProviderChoice;
 import dev.lockcache.lock.spi.LockProvider;
 import java.nio.file.Path;
 

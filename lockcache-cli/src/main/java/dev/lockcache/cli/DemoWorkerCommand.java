@@ -3,7 +3,7 @@ package dev.lockcache.cli;
 import dev.lockcache.cache.DatasetCache;
 import dev.lockcache.cache.DatasetSource;
 import dev.lockcache.cache.DatasetSpec;
-import dev.lockcache.cache.StrategyVerdict;
+import dev.lockcache.lock.StrategyVerdict;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,7 @@
 package dev.lockcache.cli;
 
-import dev.lockcache.cache.ProviderChoice;
 import dev.lockcache.lock.LockProviders;
+import dev.lockcache.lock.ProviderChoice;
 import dev.lockcache.lock.spi.Availability;
 import dev.lockcache.lock.spi.LockProvider;
 import java.io.IOException;

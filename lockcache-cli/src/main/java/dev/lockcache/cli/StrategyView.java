@@ -1,9 +1,9 @@
 package dev.lockcache.cli;
 
-import dev.lockcache.cache.LockStrategy;
-import dev.lockcache.cache.ProviderChoice;
-import dev.lockcache.cache.StrategyVerdict;
 import dev.lockcache.lock.LockProviders;
+import dev.lockcache.lock.LockStrategy;
+import dev.lockcache.lock.ProviderChoice;
+import dev.lockcache.lock.StrategyVerdict;
 import java.nio.file.Path;
 import java.util.Optional;
 
