@@ -32,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * node is gone or belongs to another session, and when the provider is closed. Each of these bumps the loss
  * epoch; an acquisition that started before a bump does not register its lock (the caller retries with a fresh
  * node), so no lock slips between a loss and its notice.
+ *
+ * <p>Lifecycle: the client is built on first use and closed by {@link #close}. While it is open, a JVM shutdown
+ * hook closes it too, so a JVM that exits without closing its provider (the JVM-wide instances of {@code
+ * LockProviders.installed()} are never closed by their users, a CLI command ends with {@code System.exit}) ends its
+ * session at once: its locks are free for other hosts now, not after the session timeout. A JVM killed with
+ * SIGKILL, or frozen, still keeps its locks until the session expires.
  */
 final class EnsembleSession implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EnsembleSession.class);
@@ -45,6 +51,7 @@ final class EnsembleSession implements AutoCloseable {
     private long lossEpoch; // guarded by guard
     private long suspensions; // guarded by guard
     private ScheduledExecutorService graceTimer; // guarded by guard
+    private Thread exitHook; // guarded by guard
     private volatile String state = "not connected yet (connects on first use)";
 
     EnsembleSession(ZooKeeperConfig config) {
@@ -67,6 +74,12 @@ final class EnsembleSession implements AutoCloseable {
                 client.getConnectionStateListenable().addListener(this::stateChanged);
                 state = "connecting";
                 client.start();
+                exitHook = new Thread(this::close, "lockcache-zookeeper-exit");
+                try {
+                    Runtime.getRuntime().addShutdownHook(exitHook);
+                } catch (IllegalStateException exiting) {
+                    exitHook = null; // the JVM is already exiting: nothing is left to close it later
+                }
             }
             c = client;
             if (everConnected) {
@@ -279,6 +292,7 @@ final class EnsembleSession implements AutoCloseable {
     public void close() {
         CuratorFramework c;
         ScheduledExecutorService timer;
+        Thread hook;
         synchronized (guard) {
             if (closed) {
                 return;
@@ -288,8 +302,17 @@ final class EnsembleSession implements AutoCloseable {
             client = null;
             timer = graceTimer;
             graceTimer = null;
+            hook = exitHook;
+            exitHook = null;
             state = "closed";
             lossEpoch++;
+        }
+        if (hook != null && hook != Thread.currentThread()) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException exiting) {
+                // the JVM is exiting and the hook runs (or ran) anyway; it finds the session closed
+            }
         }
         for (ZooKeeperHold hold : List.copyOf(holds)) {
             hold.lose("the zookeeper lock provider was closed, which ended its session");

@@ -30,6 +30,9 @@ import java.util.UUID;
  * throws {@link dev.lockcache.lock.LockLostException}. A holder that must not overlap another one after a pause
  * (a long GC, SIGSTOP) has to hand its fencing token to whatever it writes, which refuses older tokens.
  *
+ * <p>One Curator client (and so one session) per provider instance, built on first use and closed with the
+ * provider, or at JVM exit for a provider nobody closes.
+ *
  * <p>The no-argument constructor (used by {@link java.util.ServiceLoader}) reads {@link
  * ZooKeeperConfig#fromEnvironment()} and connects only on first use; a malformed configuration makes the
  * provider unavailable with the reason, instead of failing discovery of every other provider.
@@ -184,7 +187,9 @@ public final class ZooKeeperLockProvider implements LockProvider {
 
     /**
      * Closes the client, which ends its session: every lock still held through this provider is gone from the
-     * ensemble and reported lost to its handle.
+     * ensemble and reported lost to its handle. A provider that is never closed (such as the JVM-wide one of {@link
+     * dev.lockcache.lock.LockProviders#installed()}) is closed by a shutdown hook when the JVM exits, once it has
+     * connected; closing removes the hook. Idempotent.
      */
     @Override
     public void close() {
