@@ -3,6 +3,8 @@ package dev.lockcache.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lockcache.cache.CacheDirectories;
+import dev.lockcache.cache.CacheException;
+import dev.lockcache.cache.DatasetCache;
 import dev.lockcache.lock.FileLocks;
 import dev.lockcache.lock.LockException;
 import dev.lockcache.lock.LockHandle;
@@ -19,7 +21,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -32,8 +36,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lockcache gc}: removes orphaned lock files (of keys with no published entry) and temporary debris of
- * crashed fetches, safely. A key's files are touched only while holding its lock (taken with one try, so a
+ * {@code lockcache gc}: removes orphaned lock files (of keys with no published entry), temporary debris of
+ * crashed fetches, and partial downloads kept for resuming that nobody resumed ({@code --partial-age}), safely. A key's files are touched only while holding its lock (taken with one try, so a
  * fetch in progress is never disturbed), and each file only if the path still names the file that was looked at
  * before locking.
  */
@@ -41,7 +45,7 @@ import picocli.CommandLine.Spec;
         name = "gc",
         sortOptions = false,
         description = {
-            "Removes orphaned lock files and temporary debris from the cache.",
+            "Removes orphaned lock files, temporary debris and old partial downloads from the cache.",
             "Each is removed only while holding its key's lock (one try: keys in use are skipped) and only if the"
                     + " path still names the same file."
         },
@@ -54,6 +58,8 @@ import picocli.CommandLine.Spec;
 final class GcCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(GcCommand.class);
+    /** How the cache names a partial download: {@code .FILE.incomplete} in the key's entry directory. */
+    private static final String PARTIAL_SUFFIX = ".incomplete";
 
     @Spec
     CommandSpec spec;
@@ -71,6 +77,15 @@ final class GcCommand implements Callable<Integer> {
             defaultValue = "1h",
             description = "Only files last modified longer ago than this (default 1h; 0s for all).")
     Duration olderThan;
+
+    @Option(
+            names = "--partial-age",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            defaultValue = "24h",
+            description = "Partial downloads (kept by interrupted fetches so that the next fetch resumes them) last"
+                    + " written longer ago than this are removed (default 24h; 0s for all whose key is not in use).")
+    Duration partialAge;
 
     @Option(names = "--dry-run", description = "Report what would be removed; remove nothing.")
     boolean dryRun;
@@ -109,6 +124,9 @@ final class GcCommand implements Callable<Integer> {
             for (String key : keys(layout)) {
                 collectKey(layout, key, locks, kernelLocks, cutoff);
             }
+        }
+        if (Files.isDirectory(layout.entries())) {
+            collectPartials(root, layout);
         }
         collectWriteTests(root, cutoff);
         report(root);
@@ -156,6 +174,57 @@ final class GcCommand implements Callable<Integer> {
         } catch (LockException e) {
             skipped.add(new Skipped(lockFile.toString(), "release: " + Main.oneLine(e.getMessage())));
         }
+    }
+
+    /**
+     * Partial downloads go through the cache itself ({@link DatasetCache#removePartialDownloads}), which removes
+     * each under its key's lock (one try) with the file's description; this lists them first, for the sizes and
+     * to name those left because their key is in use.
+     */
+    private void collectPartials(Path root, CacheLayout layout) throws IOException {
+        Instant before = Instant.now().minus(partialAge);
+        Map<Path, Long> old = new LinkedHashMap<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(layout.entries())) {
+            for (Path keyDir : dirs) {
+                if (!Files.isDirectory(keyDir, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(keyDir, ".*" + PARTIAL_SUFFIX)) {
+                    for (Path file : files) {
+                        Optional<BasicFileAttributes> a = attributes(file);
+                        if (a.isPresent()
+                                && a.get().isRegularFile()
+                                && a.get().lastModifiedTime().toInstant().isBefore(before)) {
+                            old.put(file, a.get().size());
+                        }
+                    }
+                }
+            }
+        }
+        if (old.isEmpty()) {
+            return;
+        }
+        if (dryRun) {
+            old.forEach((file, bytes) -> removed.add(new Removed(file.toString(), "partial", bytes)));
+            return;
+        }
+        DatasetCache.Builder builder = DatasetCache.builder().root(root);
+        provider.ifPresent(builder::provider);
+        List<Path> gone;
+        try {
+            gone = builder.build().removePartialDownloads(partialAge);
+        } catch (CacheException e) {
+            skipped.add(new Skipped(layout.entries().toString(), "partial downloads: " + Main.oneLine(e.getMessage())));
+            return;
+        }
+        for (Path file : gone) {
+            // the cache names it under the root's real path; the listing under the root as given
+            Path listed = layout.entryDirectory(file.getParent().getFileName().toString())
+                    .resolve(file.getFileName().toString());
+            Long bytes = old.remove(listed);
+            removed.add(new Removed(listed.toString(), "partial", bytes == null ? 0 : bytes));
+        }
+        old.keySet().forEach(file -> skipped.add(new Skipped(file.toString(), "in use: its key's lock is held")));
     }
 
     private void removeIfUnchanged(Path file, Optional<BasicFileAttributes> seen, String kind) throws IOException {
@@ -276,6 +345,7 @@ final class GcCommand implements Callable<Integer> {
             node.put("cache", root.toString());
             node.put("dryRun", dryRun);
             node.put("olderThan", DurationConverter.format(olderThan));
+            node.put("partialAge", DurationConverter.format(partialAge));
             ArrayNode gone = node.putArray("removed");
             removed.forEach(r -> gone.add(Json.tree(r)));
             ArrayNode kept = node.putArray("skipped");
