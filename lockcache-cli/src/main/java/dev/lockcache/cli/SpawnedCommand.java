@@ -130,13 +130,25 @@ final class SpawnedCommand {
                 posix.close(pipe[1]);
             }
             // posix_spawnp returns its error rather than setting errno, and jnr-posix drops it
-            throw new StartFailure(
-                    ExitCode.COMMAND_NOT_EXECUTABLE,
-                    "cannot start '" + argv.get(0) + "'; check that it is an executable file");
+            throw new StartFailure(ExitCode.COMMAND_NOT_EXECUTABLE, cannotStart(argv.get(0)));
         }
         SpawnedCommand command = new SpawnedCommand(posix, pid, ownGroup, pipe == null ? -1 : pipe[1]);
         forwarder.target(command);
         return command;
+    }
+
+    /** Why {@code command} did not start, as far as can be told without posix_spawnp's error. */
+    static String cannotStart(String command) {
+        java.nio.file.Path file = java.nio.file.Path.of(command);
+        if (command.contains("/")
+                && java.nio.file.Files.isRegularFile(file)
+                && java.nio.file.Files.isExecutable(file)) {
+            // an executable regular file that does not start is most often open for writing (ETXTBSY)
+            return "cannot start '" + command + "': it is an executable file, so it is probably open for writing"
+                    + " (text file busy); an exclusive ofd, nio or double lock on the script itself holds it so"
+                    + " (fcntl locks need write access): lock it with --provider flock, or lock another file";
+        }
+        return "cannot start '" + command + "'; check that it is an executable file";
     }
 
     /**

@@ -51,6 +51,27 @@ class RunFlockCompatibilityTest {
         compare(137, l, "-c", "kill -KILL $$");
     }
 
+    /**
+     * The {@code flock "$0"} idiom: a script that runs itself under a lock on itself. The script must start (a
+     * file held open for writing cannot be executed: ETXTBSY), see its lock held, and stay byte for byte as it was.
+     */
+    @Test
+    void aScriptThatLocksItselfRunsAndStaysUnchanged() throws Exception {
+        Path script = dir.resolve("job.sh");
+        String text = "#!/bin/sh\n"
+                + "flock -n \"$0\" true && exit 9\n" // another open file of the script cannot take the lock
+                + "exit 4\n";
+        java.nio.file.Files.writeString(script, text);
+        java.nio.file.Files.setPosixFilePermissions(
+                script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        byte[] before = java.nio.file.Files.readAllBytes(script);
+        String s = script.toString();
+        compare(4, s, s); // flock SCRIPT SCRIPT, lockcache run --provider flock SCRIPT SCRIPT
+        compare(4, "-n", s, s);
+        assertThat(java.nio.file.Files.readAllBytes(script)).isEqualTo(before);
+        assertThat(java.nio.file.Files.isExecutable(script)).isTrue();
+    }
+
     @Test
     void onALockHeldExclusivelyBothGiveUpWithTheConflictStatus() throws Exception {
         String l = lock.toString();

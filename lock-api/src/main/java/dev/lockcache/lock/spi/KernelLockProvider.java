@@ -56,7 +56,8 @@ public abstract class KernelLockProvider implements LockProvider {
     /** How often a lock file may turn out replaced during one attempt before the attempt fails. */
     public static final int MAX_REPLACED_ROUNDS = 16;
 
-    private static final byte[] HEADER = "lockcache-owner ".getBytes(StandardCharsets.US_ASCII);
+    /** The first bytes of every owner record. */
+    static final byte[] RECORD_HEADER = "lockcache-owner ".getBytes(StandardCharsets.US_ASCII);
 
     private final String name;
     private final Set<LockFeature> features;
@@ -410,11 +411,11 @@ public abstract class KernelLockProvider implements LockProvider {
     }
 
     private static boolean startsWithHeader(byte[] raw) {
-        if (raw.length < HEADER.length) {
+        if (raw.length < RECORD_HEADER.length) {
             return false;
         }
-        for (int i = 0; i < HEADER.length; i++) {
-            if (raw[i] != HEADER[i]) {
+        for (int i = 0; i < RECORD_HEADER.length; i++) {
+            if (raw[i] != RECORD_HEADER[i]) {
                 return false;
             }
         }

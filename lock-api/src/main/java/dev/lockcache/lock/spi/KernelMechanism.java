@@ -33,6 +33,16 @@ public interface KernelMechanism {
      */
     boolean perOpenFile();
 
+    /**
+     * Whether an exclusive lock needs the file open for writing (classic {@code fcntl}, OFD: yes, {@code F_WRLCK}
+     * on a read-only descriptor fails; {@code flock}: no). When it does not, the base opens a file that is not one
+     * of its own records read-only: a script that runs itself under a lock on itself ({@code flock "$0"}) would
+     * otherwise fail to start with {@code ETXTBSY}, since no file open for writing can be executed.
+     */
+    default boolean exclusiveNeedsWrite() {
+        return true;
+    }
+
     /** How to open a lock file relative to its directory. */
     enum OpenMode {
         /** Create it, failing with {@link java.nio.file.FileAlreadyExistsException} if the name exists. */

@@ -8,6 +8,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -221,17 +222,12 @@ final class OpenLockFiles {
                 throw new NoSuchFileException(path.toString());
             }
             refuseUnsafe(path, dir, named.get());
-            try {
-                file = dir.handle().open(name, KernelMechanism.OpenMode.READ_WRITE, 0);
-            } catch (AccessDeniedException e) {
-                file = dir.handle().open(name, KernelMechanism.OpenMode.READ_ONLY, 0);
-            } catch (NoSuchFileException e) {
-                throw e;
-            } catch (FileSystemException e) {
-                if (e.getReason() == null || !e.getReason().contains("Read-only file system")) {
-                    throw e;
-                }
-                file = dir.handle().open(name, KernelMechanism.OpenMode.READ_ONLY, 0);
+            if (mechanism.exclusiveNeedsWrite()) {
+                file = openWritableIfAllowed(dir, name, null);
+            } else {
+                // a file that is not one of our records is never written: read-only, so that it stays executable
+                KernelFile readOnly = dir.handle().open(name, KernelMechanism.OpenMode.READ_ONLY, 0);
+                file = mayBeOurs(readOnly) ? openWritableIfAllowed(dir, name, readOnly) : readOnly;
             }
         }
         try {
@@ -245,6 +241,55 @@ final class OpenLockFiles {
             file.close();
             throw e;
         }
+    }
+
+    /**
+     * {@code name} opened for reading and writing, or read-only where writing is denied (permissions, a read-only
+     * mount); {@code readOnly}, when given, is an open read-only file of it, kept in that case and closed otherwise.
+     */
+    private static KernelFile openWritableIfAllowed(Dir dir, String name, KernelFile readOnly) throws IOException {
+        KernelFile writable;
+        try {
+            writable = dir.handle().open(name, KernelMechanism.OpenMode.READ_WRITE, 0);
+        } catch (AccessDeniedException e) {
+            return readOnly != null ? readOnly : dir.handle().open(name, KernelMechanism.OpenMode.READ_ONLY, 0);
+        } catch (NoSuchFileException e) {
+            closeQuietly(readOnly);
+            throw e;
+        } catch (FileSystemException e) {
+            if (e.getReason() == null || !e.getReason().contains("Read-only file system")) {
+                closeQuietly(readOnly);
+                throw e;
+            }
+            return readOnly != null ? readOnly : dir.handle().open(name, KernelMechanism.OpenMode.READ_ONLY, 0);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(readOnly);
+            throw e;
+        }
+        closeQuietly(readOnly); // no lock was taken through it
+        return writable;
+    }
+
+    private static void closeQuietly(KernelFile file) {
+        if (file != null) {
+            file.close();
+        }
+    }
+
+    /**
+     * Whether the open file could be one of our records, which the base writes: this user's (or any, with the
+     * group-shared opt-in), one link, and empty or starting with a record's header. The base checks the content
+     * again once it holds the lock.
+     */
+    private static boolean mayBeOurs(KernelFile file) throws IOException {
+        FileIdentity identity = file.identity();
+        if (identity.links() != 1
+                || (identity.uid() != DirectoryTrust.effectiveUid() && !DirectoryTrust.groupShared())) {
+            return false;
+        }
+        byte[] start = new byte[KernelLockProvider.RECORD_HEADER.length];
+        int n = file.read(start, 0);
+        return n <= 0 || (n == start.length && Arrays.equals(start, KernelLockProvider.RECORD_HEADER));
     }
 
     private static void refuseUnsafe(Path path, Dir dir, FileIdentity identity) {

@@ -39,6 +39,11 @@ final class DoubleMechanism implements KernelMechanism {
     }
 
     @Override
+    public boolean exclusiveNeedsWrite() {
+        return first.exclusiveNeedsWrite() || second.exclusiveNeedsWrite();
+    }
+
+    @Override
     public KernelDirectory openDirectory(Path directory) throws IOException {
         KernelDirectory one = first.openDirectory(directory);
         try {

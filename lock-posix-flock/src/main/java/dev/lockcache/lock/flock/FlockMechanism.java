@@ -45,6 +45,11 @@ public final class FlockMechanism implements KernelMechanism {
     }
 
     @Override
+    public boolean exclusiveNeedsWrite() {
+        return false; // flock(2) takes LOCK_EX on a read-only descriptor
+    }
+
+    @Override
     public KernelDirectory openDirectory(Path directory) throws IOException {
         int flags = OpenFlags.O_RDONLY.intValue() | OpenFlags.O_DIRECTORY.intValue() | OpenFlags.O_CLOEXEC.intValue();
         int fd = flock.posix.open(directory.toString(), flags, 0);
