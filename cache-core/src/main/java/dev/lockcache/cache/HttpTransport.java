@@ -4,13 +4,17 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.net.Proxy;
 import java.net.ProxySelector;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -23,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.HttpRoute;
 import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -41,6 +46,7 @@ import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.URIScheme;
 import org.apache.hc.core5.http.config.RegistryBuilder;
 import org.apache.hc.core5.http.impl.io.SocketHolder;
@@ -60,8 +66,9 @@ import org.apache.hc.core5.util.Timeout;
  *
  * <p><b>Start-up.</b> TLS is set up on the first {@code https:} connection, never for plain {@code http:} (the JDK
  * default context, or the one given). Sockets are those of a {@link SocketChannel}, so an interrupt closes the
- * connection at once ({@code ClosedByInterruptException}); a SOCKS proxy handed to the socket factory gets a plain
- * socket.
+ * connection at once ({@code ClosedByInterruptException}). Proxies come from the {@link ProxySelector}: an HTTP
+ * proxy through HttpClient's {@link SystemDefaultRoutePlanner} (absolute URI, or a {@code CONNECT} tunnel for
+ * https), a SOCKS proxy through a plain socket that speaks to it.
  *
  * <p><b>Timeouts</b> (all on the monotonic clock): connect; idle as the socket timeout of every read, the response
  * head included; total as a deadline at which a timer cancels the exchange (its socket is closed under the
@@ -112,10 +119,15 @@ final class HttpTransport implements AutoCloseable {
                 });
         connections.setMaxTotal(64);
         connections.setDefaultMaxPerRoute(64);
-        connections.setDefaultSocketConfig(SocketConfig.custom()
+        SocketConfig direct = SocketConfig.custom()
                 .setTcpNoDelay(true)
                 .setSoTimeout(timeout(timeouts.idle().toMillis()))
-                .build());
+                .build();
+        // HttpClient's route planner knows HTTP proxies only: a SOCKS proxy the selector names goes to the socket
+        connections.setSocketConfigResolver(route -> socks(proxies, route)
+                .map(address ->
+                        SocketConfig.copy(direct).setSocksProxyAddress(address).build())
+                .orElse(direct));
         connections.setDefaultConnectionConfig(ConnectionConfig.custom()
                 .setConnectTimeout(timeout(timeouts.connect().toMillis()))
                 .setSocketTimeout(timeout(timeouts.idle().toMillis()))
@@ -145,8 +157,27 @@ final class HttpTransport implements AutoCloseable {
         return Timeout.ofMilliseconds(Math.max(1, millis));
     }
 
+    /** The SOCKS proxy {@code proxies} names first for a direct route's target, if it names one. */
+    private static Optional<SocketAddress> socks(ProxySelector proxies, HttpRoute route) {
+        if (route.getProxyHost() != null || proxies == null) {
+            return Optional.empty();
+        }
+        HttpHost target = route.getTargetHost();
+        List<Proxy> list;
+        try {
+            list = proxies.select(
+                    new URI(target.getSchemeName(), null, target.getHostName(), target.getPort(), null, null, null));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        if (list == null || list.isEmpty() || list.get(0).type() != Proxy.Type.SOCKS) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(list.get(0).address());
+    }
+
     /** A blocking, interruptible socket; a plain one only where a SOCKS proxy must be spoken to. */
-    private static Socket socket(java.net.Proxy socks) throws IOException {
+    private static Socket socket(Proxy socks) throws IOException {
         return socks != null ? new Socket(socks) : SocketChannel.open().socket();
     }
 

@@ -174,6 +174,99 @@ class HttpBehaviourTest {
     }
 
     @Test
+    void aSocksProxyTheSelectorNamesCarriesTheConnection() throws Exception {
+        try (SocksRelay socks = new SocksRelay()) {
+            ProxySelector selector = new ProxySelector() {
+                @Override
+                public List<Proxy> select(URI uri) {
+                    return List.of(new Proxy(Proxy.Type.SOCKS, new InetSocketAddress("127.0.0.1", socks.port())));
+                }
+
+                @Override
+                public void connectFailed(URI uri, SocketAddress sa, IOException ioe) {}
+            };
+            DatasetCache cache = builder(server.uri("/data"), Duration.ofSeconds(60))
+                    .proxySelector(selector)
+                    .build();
+            assertThat(Files.readAllBytes(cache.fetch("web", tmp.resolve("out.bin"))))
+                    .isEqualTo(body);
+            assertThat(socks.relayed)
+                    .as("connections relayed by the SOCKS proxy")
+                    .hasValue(1);
+            assertThat(server.seen).hasSize(1);
+        }
+    }
+
+    /** A SOCKS5 proxy (no authentication, CONNECT to an IPv4 address) that relays each connection. */
+    private static final class SocksRelay implements AutoCloseable {
+        final java.util.concurrent.atomic.AtomicInteger relayed = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.net.ServerSocket listener =
+                new java.net.ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress());
+        private final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
+
+        SocksRelay() throws IOException {
+            pool.execute(() -> {
+                while (!listener.isClosed()) {
+                    try {
+                        java.net.Socket client = listener.accept();
+                        pool.execute(() -> relay(client));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        private void relay(java.net.Socket client) {
+            try (client) {
+                java.io.DataInputStream in = new java.io.DataInputStream(client.getInputStream());
+                java.io.OutputStream out = client.getOutputStream();
+                in.readUnsignedByte(); // version 5
+                in.readFully(new byte[in.readUnsignedByte()]); // offered methods
+                out.write(new byte[] {5, 0}); // no authentication
+                byte[] request = new byte[4];
+                in.readFully(request); // 5, CONNECT, 0, address type
+                if (request[3] != 1) {
+                    out.write(new byte[] {5, 8, 0, 1, 0, 0, 0, 0, 0, 0}); // address type not supported
+                    return;
+                }
+                byte[] address = new byte[4];
+                in.readFully(address);
+                int port = in.readUnsignedShort();
+                try (java.net.Socket target = new java.net.Socket(java.net.InetAddress.getByAddress(address), port)) {
+                    out.write(new byte[] {5, 0, 0, 1, 0, 0, 0, 0, 0, 0});
+                    out.flush();
+                    relayed.incrementAndGet();
+                    java.util.concurrent.Future<?> back = pool.submit(() -> {
+                        try {
+                            target.getInputStream().transferTo(out);
+                            client.shutdownOutput();
+                        } catch (IOException e) {
+                            // one side closed
+                        }
+                        return null;
+                    });
+                    in.transferTo(target.getOutputStream());
+                    target.shutdownOutput();
+                    back.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            } catch (Exception e) {
+                // the client or target went away
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void withoutASelectorOfItsOwnTheCacheUsesTheJdksDefault() throws Exception {
         ProxySelector before = ProxySelector.getDefault();
         try (RangeServer proxy = new RangeServer(body)) {
