@@ -82,7 +82,7 @@ final class ZnodePaths {
         }
         Path best = null;
         for (Path base : bases) {
-            Path real = realBases.computeIfAbsent(base, ZnodePaths::real);
+            Path real = realBase(base);
             if (absolute.startsWith(real) && (best == null || real.getNameCount() > best.getNameCount())) {
                 best = real;
             }
@@ -95,10 +95,21 @@ final class ZnodePaths {
         return best.relativize(absolute);
     }
 
-    private static Path real(Path base) {
+    /**
+     * The base's real path, remembered once it exists; a base that is not there yet (a cache root made on first
+     * use) is compared as written and looked up again next time, so that a base under a symbolic link (macOS's
+     * {@code /tmp}) is not remembered unresolved.
+     */
+    private Path realBase(Path base) {
+        Path known = realBases.get(base);
+        if (known != null) {
+            return known;
+        }
         Path absolute = base.toAbsolutePath().normalize();
         try {
-            return absolute.toRealPath();
+            Path real = absolute.toRealPath();
+            realBases.put(base, real);
+            return real;
         } catch (IOException e) {
             return absolute; // not there (yet): compare as written
         }

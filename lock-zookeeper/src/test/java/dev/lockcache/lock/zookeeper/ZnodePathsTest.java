@@ -47,6 +47,20 @@ class ZnodePathsTest {
     }
 
     @Test
+    void aBaseUnderASymlinkThatAppearsAfterTheFirstLookupIsResolvedOnceItExists() throws IOException {
+        Path real = Files.createDirectories(dir.resolve("real"));
+        Path link = Files.createSymbolicLink(dir.resolve("tmp"), real);
+        Path cache = link.resolve("cache"); // a cache root made on first use, under a symlinked /tmp
+        ZnodePaths paths = new ZnodePaths("/r", List.of(cache));
+        assertThatThrownBy(() -> paths.lockNode(real.resolve("elsewhere/z.lock")))
+                .hasMessageContaining("under none of the shared bases");
+        Files.createDirectories(cache);
+        assertThat(paths.lockNode(real.resolve("cache/locks/k.lock")))
+                .as("the real path of the lock, once the base exists")
+                .isEqualTo("/r/locks/k.lock");
+    }
+
+    @Test
     void aPathOutsideEveryBaseIsRefusedNamingTheKey() {
         ZnodePaths paths = new ZnodePaths("/r", List.of(dir.resolve("share")));
         assertThatThrownBy(() -> paths.lockNode(Path.of("/var/tmp/x.lock")))
