@@ -158,6 +158,11 @@ final class EnsembleSession implements AutoCloseable {
         return "ZooKeeper at " + config.connectString() + ", " + state;
     }
 
+    /** The connection state alone: {@code connected (session 0x...) since ...}, {@code suspended since ...}... */
+    String state() {
+        return state;
+    }
+
     private void stateChanged(CuratorFramework c, ConnectionState newState) {
         String since = " since " + Instant.now();
         long suspension;

@@ -121,6 +121,11 @@ public final class ZooKeeperLockProvider implements LockProvider {
                 + (config.bases().isEmpty() ? ", locks named by absolute path" : ", bases " + config.bases()));
     }
 
+    /**
+     * Takes two contenders on a node of this probe's own for {@code directory} and checks that they exclude each
+     * other; connects first if needed. The reason ends with the connection state ({@code connected (session
+     * 0x...) since ...}); an unreachable ensemble is {@code UNAVAILABLE} with the address and the key to fix.
+     */
     @Override
     public ProbeResult probe(Path directory) {
         String type;
@@ -136,7 +141,8 @@ public final class ZooKeeperLockProvider implements LockProvider {
             // a name of its own per probe: hosts (and threads) probing one directory at once must not queue
             // behind each other's probe contenders, which made a concurrent probe report "did not exclude"
             String proof = recipe.proveExclusion(directory.resolve(".lockcache-zookeeper-probe-" + UUID.randomUUID()));
-            return new ProbeResult(directory, ProbeResult.Verdict.EXCLUDES, type, proof);
+            // the state after the probe's round trips, so that `providers` shows the connection it made
+            return new ProbeResult(directory, ProbeResult.Verdict.EXCLUDES, type, proof + "; " + session.state());
         } catch (IOException e) {
             return new ProbeResult(directory, ProbeResult.Verdict.UNAVAILABLE, type, e.getMessage());
         } catch (InterruptedException e) {

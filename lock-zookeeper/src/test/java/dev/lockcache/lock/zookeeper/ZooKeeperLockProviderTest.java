@@ -135,7 +135,12 @@ class ZooKeeperLockProviderTest {
             // a holder on the name the probe once shared by all: the cache's first probe failed behind it
             Optional<HeldLock> held = a.tryLock(request(dir.resolve(".lockcache-zookeeper-probe"), LockMode.EXCLUSIVE));
             assertThat(held).isPresent();
-            assertThat(b.probe(dir).verdict()).isEqualTo(ProbeResult.Verdict.EXCLUDES);
+            ProbeResult behindAHolder = b.probe(dir);
+            assertThat(behindAHolder.verdict()).isEqualTo(ProbeResult.Verdict.EXCLUDES);
+            assertThat(behindAHolder.reason())
+                    .as("the proof and the connection it made")
+                    .contains("excluded each other")
+                    .contains("connected (session 0x");
             a.release(held.get());
 
             int threads = 4;
