@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -37,6 +38,10 @@ import picocli.CommandLine.Spec;
  * moment; the report says how many callers there were, how many downloads the server counted (one), whether
  * every caller got identical verified bytes, which provider guarded the cache and why, and the wall time
  * against a single fetch.
+ *
+ * <p>With {@code --zookeeper} the workers lock through the {@code zookeeper} provider, with the cache root as the
+ * base: on a 3-server ensemble the demo starts on loopback ({@link DemoEnsemble}, each server a JVM of its own), or
+ * on the ensemble named. The report adds the ensemble: its connect string and its leader.
  */
 @Command(
         name = "demo",
@@ -45,7 +50,9 @@ import picocli.CommandLine.Spec;
             "Shows many processes fetching one dataset at once, and that it is downloaded exactly once.",
             "A loopback HTTP server serves a generated dataset; N worker processes of T threads each fetch it into"
                     + " one fresh cache at once; the report gives callers, downloads (1), identical bytes, provider"
-                    + " and time."
+                    + " and time.",
+            "With --zookeeper the workers lock through ZooKeeper: on a 3-server ensemble the demo starts on loopback,"
+                    + " or on the one named."
         },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -57,6 +64,9 @@ final class DemoCommand implements Callable<Integer> {
 
     /** A liveness bound for the workers' handshakes, not a timing. */
     private static final long PATIENCE_SECONDS = 300;
+
+    /** The value of a bare {@code --zookeeper}: start an ensemble of our own. */
+    static final String EMBEDDED = "embedded";
 
     @Spec
     CommandSpec spec;
@@ -75,8 +85,22 @@ final class DemoCommand implements Callable<Integer> {
             description = "Dataset size (default 16MiB).")
     long size;
 
+    @Option(
+            names = "--zookeeper",
+            arity = "0..1",
+            fallbackValue = EMBEDDED,
+            paramLabel = "HOST:PORT[,HOST:PORT...]",
+            description = "Lock through the zookeeper provider: on a 3-server ensemble the demo starts on loopback"
+                    + " (no value), or on this ensemble. Reports the ensemble and its leader.")
+    String zookeeper;
+
     @Option(names = "--json", description = "Print one JSON object for scripts.")
     boolean json;
+
+    /** The ensemble the workers lock on, and the root for this run's lock nodes; null without --zookeeper. */
+    private String zooKeeperConnect;
+
+    private String zooKeeperRoot;
 
     /** What the demo found; the stable {@code --json} fields. */
     record Report(
@@ -91,7 +115,8 @@ final class DemoCommand implements Callable<Integer> {
             String provider,
             String providerReason,
             long wallMillis,
-            long singleFetchMillis) {}
+            long singleFetchMillis,
+            DemoEnsemble.Description zookeeper) {}
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -105,7 +130,21 @@ final class DemoCommand implements Callable<Integer> {
         Path scratch = Files.createTempDirectory("lockcache-demo-");
         HttpServer server = null;
         ExecutorService serverThreads = Executors.newFixedThreadPool(4);
+        DemoEnsemble ensemble = null;
         try {
+            if (zookeeper != null) {
+                if (zookeeper.strip().equals(EMBEDDED)) {
+                    ensemble = DemoEnsemble.start(
+                            Files.createDirectory(scratch.resolve("zookeeper")), Duration.ofSeconds(PATIENCE_SECONDS));
+                    zooKeeperConnect = ensemble.connectString();
+                } else if (zookeeper.isBlank()) {
+                    throw new picocli.CommandLine.ParameterException(
+                            spec.commandLine(), "--zookeeper needs HOST:PORT[,HOST:PORT...], or no value at all");
+                } else {
+                    zooKeeperConnect = zookeeper.strip();
+                }
+                zooKeeperRoot = "/lockcache-demo-" + Long.toHexString(new SplittableRandom().nextLong() >>> 16);
+            }
             Path dataset = scratch.resolve("served.bin");
             String sha256 = generate(dataset, size);
             AtomicInteger downloads = new AtomicInteger();
@@ -122,6 +161,14 @@ final class DemoCommand implements Callable<Integer> {
             served.set(0);
             Round all = round(scratch.resolve("all"), url, sha256, workers, threads);
 
+            if (zooKeeperConnect != null && !all.provider().equals(ZooKeeperOption.PROVIDER)) {
+                throw new CommandFailure(
+                        ExitCode.FAILURE,
+                        "demo failed: the workers locked with " + all.provider() + ", not " + ZooKeeperOption.PROVIDER);
+            }
+            DemoEnsemble.Description described = ensemble != null
+                    ? ensemble.describe(zooKeeperRoot)
+                    : zooKeeperConnect != null ? DemoEnsemble.describeExternal(zooKeeperConnect, zooKeeperRoot) : null;
             boolean identical = single.digests().stream().allMatch(sha256::equals)
                     && all.digests().size() == workers * threads
                     && all.digests().stream().allMatch(sha256::equals)
@@ -138,7 +185,8 @@ final class DemoCommand implements Callable<Integer> {
                     all.provider(),
                     all.providerReason(),
                     all.wallMillis(),
-                    single.wallMillis());
+                    single.wallMillis(),
+                    described);
             print(report);
             if (report.downloads() != 1 || !identical || singleDownloads != 1) {
                 throw new CommandFailure(
@@ -153,6 +201,9 @@ final class DemoCommand implements Callable<Integer> {
                 server.stop(0);
             }
             serverThreads.shutdownNow();
+            if (ensemble != null) {
+                ensemble.close();
+            }
             deleteTree(scratch);
         }
     }
@@ -238,6 +289,14 @@ final class DemoCommand implements Callable<Integer> {
 
     private List<String> workerCommand(String url, String sha256, Path cache, Path out, int threadsEach, int id) {
         List<String> command = ChildJava.command(Main.class);
+        if (zooKeeperConnect != null) {
+            command.addAll(
+                    1,
+                    List.of(
+                            "-D" + ZooKeeperOption.CONNECT_PROPERTY + "=" + zooKeeperConnect,
+                            "-D" + ZooKeeperOption.BASE_PROPERTY + "=" + cache.toAbsolutePath(),
+                            "-D" + ZooKeeperOption.ROOT_PROPERTY + "=" + zooKeeperRoot));
+        }
         command.addAll(List.of(
                 "demo-worker",
                 "--url",
@@ -254,6 +313,9 @@ final class DemoCommand implements Callable<Integer> {
                 Integer.toString(threadsEach),
                 "--id",
                 Integer.toString(id)));
+        if (zooKeeperConnect != null) {
+            command.addAll(List.of("--provider", ZooKeeperOption.PROVIDER));
+        }
         return command;
     }
 
@@ -275,6 +337,14 @@ final class DemoCommand implements Callable<Integer> {
                 "identical    %s (sha256 %s)%n",
                 r.identical() ? "yes, every caller got the same verified bytes" : "NO", r.sha256());
         out.printf("provider     %s: %s%n", r.provider(), r.providerReason());
+        if (r.zookeeper() != null) {
+            DemoEnsemble.Description zk = r.zookeeper();
+            out.printf(
+                    "ensemble     %s%s%n",
+                    zk.embedded() ? zk.servers() + " ZooKeeper servers started by the demo, one JVM each: " : "",
+                    zk.connectString());
+            out.printf("leader       %s; the workers' locks under %s%n", zk.leader(), zk.root());
+        }
         out.printf(
                 "wall time    %d ms for all callers, %d ms for a single fetch%n",
                 r.wallMillis(), r.singleFetchMillis());

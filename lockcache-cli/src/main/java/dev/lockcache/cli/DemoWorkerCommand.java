@@ -64,14 +64,18 @@ final class DemoWorkerCommand implements Callable<Integer> {
     @Option(names = "--id", defaultValue = "0")
     int id;
 
+    @Option(names = "--provider", description = "Lock provider by name (default: the strategy's pick).")
+    java.util.Optional<String> provider = java.util.Optional.empty();
+
     @Override
     public Integer call() throws IOException, InterruptedException {
-        DatasetCache datasets = DatasetCache.builder()
+        DatasetCache.Builder builder = DatasetCache.builder()
                 .root(cache)
                 .register(DatasetSpec.of(KEY, DatasetSource.url(url), FILE_NAME)
                         .withSha256(sha256)
-                        .withSize(size))
-                .build();
+                        .withSize(size));
+        provider.ifPresent(builder::provider);
+        DatasetCache datasets = builder.build();
         StrategyVerdict verdict = datasets.lockVerdict();
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.println("provider " + verdict.providerName() + " " + Main.oneLine(verdict.reason()));

@@ -15,6 +15,7 @@ final class ZooKeeperOption {
     static final String PROVIDER = "zookeeper";
     static final String CONNECT_PROPERTY = "lockcache.zookeeper.connect";
     static final String BASE_PROPERTY = "lockcache.zookeeper.base";
+    static final String ROOT_PROPERTY = "lockcache.zookeeper.root";
 
     @Option(
             names = "--zookeeper",
