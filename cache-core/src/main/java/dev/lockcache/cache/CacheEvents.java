@@ -7,6 +7,7 @@ import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -14,10 +15,29 @@ import jdk.jfr.StackTrace;
 /**
  * JDK Flight Recorder events of the cache, off unless a recording enables them: {@code dev.lockcache.Fetch} (one
  * per call; its duration is the call's). The strategy's {@code dev.lockcache.StrategyVerdict} event comes from lock-api.
+ * Until JFR is initialized the event class is not even loaded (the first {@link Event} subclass brings in about a
+ * hundred classes of JFR's own): a started event is held as an {@code Object}, {@code null} when nothing records.
  */
 final class CacheEvents {
 
     private CacheEvents() {}
+
+    /** A begun {@link Fetch} event, or {@code null} when JFR is not initialized. */
+    static Object fetchBegun() {
+        if (!FlightRecorder.isInitialized()) {
+            return null;
+        }
+        Fetch event = new Fetch();
+        event.begin();
+        return event;
+    }
+
+    /** Ends {@code begun} (from {@link #fetchBegun}); {@code result} may be null on failure. */
+    static void fetchEnded(Object begun, String key, FetchPolicy policy, Path result, String how) {
+        if (begun != null) {
+            ((Fetch) begun).end(key, policy, result, how);
+        }
+    }
 
     @Name("dev.lockcache.Fetch")
     @Label("Dataset Fetch")

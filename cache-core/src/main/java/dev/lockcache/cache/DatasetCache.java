@@ -197,23 +197,27 @@ public final class DatasetCache {
         if (options == null) {
             throw new IllegalArgumentException("fetch options must not be null; use defaultOptions()");
         }
-        CacheEvents.Fetch event = new CacheEvents.Fetch();
-        event.begin();
+        Object event = CacheEvents.fetchBegun();
         try {
             return fetchRecorded(key, requested, options, event);
         } catch (RuntimeException e) {
-            event.end(key, options.policy(), null, "failed: " + e.getClass().getSimpleName());
+            CacheEvents.fetchEnded(
+                    event,
+                    key,
+                    options.policy(),
+                    null,
+                    "failed: " + e.getClass().getSimpleName());
             throw e;
         }
     }
 
-    private Path fetchRecorded(String key, Optional<Path> requested, FetchOptions options, CacheEvents.Fetch event) {
+    private Path fetchRecorded(String key, Optional<Path> requested, FetchOptions options, Object event) {
         DatasetSpec spec = registry.require(key);
         Optional<Path> target = requested.map(p -> p.toAbsolutePath().normalize());
         Optional<Path> known = pipeline.knownHit(spec, target, options);
         if (known.isPresent()) {
             // two stats: the entry still has the identity verified before, the mirror is a link to it
-            event.end(key, options.policy(), known.get(), "hit");
+            CacheEvents.fetchEnded(event, key, options.policy(), known.get(), "hit");
             return known.get();
         }
         target.ifPresent(p -> FetchPipeline.checkRequested(key, p));
@@ -221,7 +225,7 @@ public final class DatasetCache {
         boolean readOnly = r.readOnly().isPresent();
         Optional<Path> warm = pipeline.warmHit(r.layout(), spec, target, options, readOnly);
         if (warm.isPresent()) {
-            event.end(key, options.policy(), warm.get(), "hit");
+            CacheEvents.fetchEnded(event, key, options.policy(), warm.get(), "hit");
             return warm.get();
         }
         Path entry = r.layout().entryFile(spec);
@@ -253,7 +257,7 @@ public final class DatasetCache {
             FetchPipeline.LockHold hold =
                     new FetchPipeline.LockHold(lock.provider(), lock.fencingToken(), Holders.next(), lock::lost);
             Path result = pipeline.fetchLocked(r.layout(), spec, target, options, noted, hold);
-            event.end(key, options.policy(), result, "locked");
+            CacheEvents.fetchEnded(event, key, options.policy(), result, "locked");
             return result;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

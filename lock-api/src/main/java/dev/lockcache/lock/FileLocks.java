@@ -160,8 +160,7 @@ public final class FileLocks {
         requireMode(chosen, real, options.mode());
         Deadline deadline = Deadline.after(ticker, options);
         LockRequest request = new LockRequest(real, options.mode(), options.operation());
-        LockEvents.Acquired event = new LockEvents.Acquired();
-        event.begin();
+        Object event = LockEvents.acquireBegun();
         try {
             return handle(table.acquire(chosen, request, deadline, options.backoff()), event);
         } catch (LockIOException e) {
@@ -201,8 +200,7 @@ public final class FileLocks {
         }
         Deadline deadline = Deadline.after(ticker, options);
         LockRequest request = new LockRequest(real, options.mode(), options.operation());
-        LockEvents.Acquired event = new LockEvents.Acquired();
-        event.begin();
+        Object event = LockEvents.acquireBegun();
         try {
             return table.acquireAsync(chosen, request, deadline, options.backoff(), grant -> handle(grant, event));
         } catch (LockException e) {
@@ -368,15 +366,9 @@ public final class FileLocks {
         }
     }
 
-    private static Handle handle(LockTable.Grant grant, LockEvents.Acquired event) {
+    private static Handle handle(LockTable.Grant grant, Object event) {
         Handle handle = new Handle(grant);
-        if (event.shouldCommit()) {
-            event.path = grant.path().toString();
-            event.provider = grant.providerName();
-            event.mode = grant.mode().name();
-            event.fencingToken = handle.fencingToken();
-            event.commit();
-        }
+        LockEvents.acquired(event, grant.path(), grant.providerName(), grant.mode(), handle.fencingToken());
         return handle;
     }
 
@@ -444,17 +436,12 @@ public final class FileLocks {
         @Override
         public void close() {
             if (open.compareAndSet(true, false)) {
-                LockEvents.Released event = new LockEvents.Released();
+                Object event = LockEvents.releaseBegun();
                 try {
                     grant.release();
                 } finally {
-                    if (event.shouldCommit()) {
-                        event.path = grant.path().toString();
-                        event.provider = grant.providerName();
-                        event.mode = grant.mode().name();
-                        event.held = System.nanoTime() - grantedAt;
-                        event.commit();
-                    }
+                    LockEvents.released(
+                            event, grant.path(), grant.providerName(), grant.mode(), System.nanoTime() - grantedAt);
                 }
             }
         }
