@@ -164,10 +164,9 @@ final class DemoEnsemble implements AutoCloseable {
             try {
                 int port = Integer.parseInt(member.substring(colon + 1).strip());
                 String host = member.substring(0, colon).strip();
-                if (mode(host, port)
-                        .filter(m -> m.equals("leader") || m.equals("standalone"))
-                        .isPresent()) {
-                    leader = member.strip() + " (" + mode(host, port).orElse("") + ")";
+                Optional<String> mode = mode(host, port).filter(m -> m.equals("leader") || m.equals("standalone"));
+                if (mode.isPresent()) {
+                    leader = member.strip() + " (" + mode.get() + ")";
                     break;
                 }
             } catch (NumberFormatException e) {
