@@ -69,7 +69,7 @@ public final class FetchBench {
                     Integer.parseInt(args[5]),
                     args[6],
                     Long.parseLong(args[7]),
-                    Boolean.parseBoolean(args[8]));
+                    Preparation.valueOf(args[8]));
             return;
         }
         String cli = null;
@@ -78,7 +78,7 @@ public final class FetchBench {
         int rounds = 3;
         Path out = null;
         Set<String> figures = Set.of(FIGURES);
-        boolean lazySetup = false;
+        Preparation preparation = Preparation.SET_UP;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cli" -> cli = args[++i];
@@ -87,7 +87,8 @@ public final class FetchBench {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "--figures" -> figures = Set.of(args[++i].split(","));
-                case "--lazy-setup" -> lazySetup = true;
+                case "--lazy-setup" -> preparation = Preparation.LAZY;
+                case "--warm-up" -> preparation = Preparation.WARM_UP;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -100,7 +101,7 @@ public final class FetchBench {
                 endToEnd(dir, cli, launcher, extraClasses, rounds, rows);
             }
             if (figures.contains("concurrent")) {
-                concurrent(dir, rounds, lazySetup, rows);
+                concurrent(dir, rounds, preparation, rows);
             }
             if (figures.contains("resume")) {
                 for (int percent : new int[] {60, 90}) {
@@ -172,23 +173,40 @@ public final class FetchBench {
         }
     }
 
+    /** What a JVM of the concurrent figure does before it says it is ready. */
+    enum Preparation {
+        /** Nothing: the first fetch sets the cache up after the go signal (the figure as measured before). */
+        LAZY("lock set-up after the signal"),
+        /** Builds its cache and sets it up ({@link DatasetCache#lockVerdict()}), then lets its JIT settle. */
+        SET_UP("each JVM set up before it"),
+        /** As {@link #SET_UP}, plus one fetch of another (local, 4 KiB) dataset: the fetch code is loaded and warm. */
+        WARM_UP("each JVM set up and warmed up by another fetch before it");
+
+        final String description;
+
+        Preparation(String description) {
+            this.description = description;
+        }
+    }
+
     /**
      * 16 callers (4 JVMs x 4 threads) against one caller (1 JVM x 1 thread), measured alike: every JVM starts,
-     * builds its cache and sets it up ({@link DatasetCache#lockVerdict()}: the root, the lock directory, the
-     * strategy's probe and the provider) and only then says it is ready; the clock starts when all are ready, at one
-     * go signal, and stops when the last thread of the last JVM has its file. Neither side pays a JVM start or the
-     * lock set-up inside the window. With {@code --lazy-setup} the set-up happens after the go signal, as the
-     * first fetch would do it (the figure as measured before, where four JVMs set up at once on two cores).
+     * builds its cache, prepares as {@code preparation} says and only then says it is ready; the clock starts when
+     * all are ready, at one go signal, and stops when the last thread of the last JVM has its file. With {@link
+     * Preparation#SET_UP} neither side pays a JVM start or the lock set-up (the root, the lock directory, the
+     * strategy's probe, the provider) inside the window, and each JVM's JIT has finished compiling what the set-up
+     * made hot; {@link Preparation#LAZY} is the figure as measured before, where four JVMs set up at once on two
+     * cores after the signal.
      */
-    private static void concurrent(Path dir, int rounds, boolean lazySetup, List<String> rows) throws Exception {
+    private static void concurrent(Path dir, int rounds, Preparation preparation, List<String> rows) throws Exception {
         int bytes = 64 << 20;
         double[] alone = new double[rounds];
         double[] many = new double[rounds];
         int downloads = 0;
         for (int r = 0; r < rounds; r++) {
             // alternate, so that both see the same machine load
-            ConcurrentRun one = concurrentRun(dir, 1, 1, bytes, lazySetup);
-            ConcurrentRun m = concurrentRun(dir, 4, 4, bytes, lazySetup);
+            ConcurrentRun one = concurrentRun(dir, 1, 1, bytes, preparation);
+            ConcurrentRun m = concurrentRun(dir, 4, 4, bytes, preparation);
             alone[r] = one.wallNanos() / 1e9;
             many[r] = m.wallNanos() / 1e9;
             downloads = Math.max(downloads, m.downloads());
@@ -206,9 +224,8 @@ public final class FetchBench {
         double a = median(alone);
         double m = median(many);
         rows.add(row(
-                "16 callers (4 JVMs × 4 threads), 64 MiB, from one go signal to the last file"
-                        + (lazySetup ? ", lock set-up after the signal" : ", each JVM set up before it")
-                        + " (median of " + rounds + ")",
+                "16 callers (4 JVMs × 4 threads), 64 MiB, from one go signal to the last file, "
+                        + preparation.description + " (median of " + rounds + ")",
                 String.format(Locale.ROOT, "%.3f s", m),
                 String.format(Locale.ROOT, "%.3f s (one caller alone, measured alike)", a),
                 m / a,
@@ -240,7 +257,7 @@ public final class FetchBench {
         return 3 + 2 * jvm;
     }
 
-    private static ConcurrentRun concurrentRun(Path dir, int jvms, int threads, int bytes, boolean lazySetup)
+    private static ConcurrentRun concurrentRun(Path dir, int jvms, int threads, int bytes, Preparation preparation)
             throws Exception {
         Path run = Files.createTempDirectory(dir, "concurrent-" + jvms + "x" + threads + "-");
         Path boardFile = run.resolve("board");
@@ -259,7 +276,7 @@ public final class FetchBench {
                         Integer.toString(jvms),
                         server.uri().toString(),
                         Integer.toString(bytes),
-                        Boolean.toString(lazySetup)));
+                        preparation.name()));
                 children.add(new ProcessBuilder(command)
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                         .redirectError(run.resolve("child-" + i + ".err").toFile())
@@ -297,9 +314,9 @@ public final class FetchBench {
         }
     }
 
-    /** Child side of the concurrent scenario: set up, say ready, wait for the go signal, fetch in threads. */
+    /** Child side of the concurrent scenario: prepare, say ready, wait for the go signal, fetch in threads. */
     private static void childConcurrent(
-            Path boardFile, Path root, int index, int threads, int jvms, String uri, long size, boolean lazySetup)
+            Path boardFile, Path root, int index, int threads, int jvms, String uri, long size, Preparation preparation)
             throws Exception {
         try (SharedBoard board = SharedBoard.map(boardFile, 2 + 2 * jvms)) {
             DatasetCache cache = DatasetCache.builder()
@@ -308,8 +325,17 @@ public final class FetchBench {
                             .withSize(size))
                     .defaultPolicy(FetchPolicy.IF_MISSING)
                     .build();
-            if (!lazySetup) {
+            if (preparation != Preparation.LAZY) {
                 cache.lockVerdict(); // root, lock directory, strategy probe, provider: what building a cache costs
+            }
+            if (preparation == Preparation.WARM_UP) {
+                Path source = Files.write(root.resolveSibling("warm-up-" + index + ".bin"), new byte[4096]);
+                cache.register(DatasetSpec.of("warm-up-" + index, DatasetSource.file(source), "warm-up.bin"));
+                cache.fetch("warm-up-" + index);
+                cache.fetch("warm-up-" + index);
+            }
+            if (preparation != Preparation.LAZY) {
+                settleJit();
             }
             long[] done = new long[threads];
             Throwable[] failure = new Throwable[1];
@@ -339,7 +365,14 @@ public final class FetchBench {
             }
             started.await();
             board.add(READY, 1);
-            board.awaitAtLeast(GO, 1, TimeUnit.MINUTES.toNanos(5));
+            // a coarse poll (0.2 ms), so that four waiting JVMs do not keep two cores busy up to the signal
+            long waitStart = System.nanoTime();
+            while (board.get(GO) == 0) {
+                if (System.nanoTime() - waitStart > TimeUnit.MINUTES.toNanos(5)) {
+                    throw new IllegalStateException("no go signal within 5 minutes");
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+            }
             go.countDown();
             for (Thread worker : workers) {
                 worker.join();
@@ -449,6 +482,26 @@ public final class FetchBench {
                 .register(
                         DatasetSpec.of("big", DatasetSource.url(uri), "big.bin").withSha256(sha))
                 .build();
+    }
+
+    /**
+     * Waits (at most 10 s) until this JVM's JIT has compiled nothing for 200 ms: what the set-up made hot is compiled
+     * before the window opens rather than inside it, on the cores the download needs.
+     */
+    private static void settleJit() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long last = jit.getTotalCompilationTime();
+        int quiet = 0;
+        while (quiet < 4 && System.nanoTime() - end < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            long now = jit.getTotalCompilationTime();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
     }
 
     private static String row(String figure, String ours, String base, double ratio, String target, boolean met) {
