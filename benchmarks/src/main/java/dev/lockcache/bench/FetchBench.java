@@ -213,13 +213,18 @@ public final class FetchBench {
             System.err.printf(
                     Locale.ROOT,
                     "concurrent round %d: alone %.3f s, 16 callers %.3f s (first caller done %.3f s, last waiter %.0f"
-                            + " ms after it), %d download(s)%n",
+                            + " ms after it), %d download(s); CPU per JVM in the window: alone %s, 16 callers %s; of its busiest"
+                            + " fetching thread: alone %s, 16 callers %s%n",
                     r,
                     alone[r],
                     many[r],
                     m.firstNanos() / 1e9,
                     (m.wallNanos() - m.firstNanos()) / 1e6,
-                    m.downloads());
+                    m.downloads(),
+                    millis(one.cpuNanos()),
+                    millis(m.cpuNanos()),
+                    millis(one.busiestThreadNanos()),
+                    millis(m.busiestThreadNanos()));
         }
         double a = median(alone);
         double m = median(many);
@@ -244,7 +249,8 @@ public final class FetchBench {
      * One concurrent run's figures, from the go signal: the last thread's file, the first thread's file (the
      * downloader's, in practice), and the downloads the server served.
      */
-    private record ConcurrentRun(long wallNanos, long firstNanos, int downloads) {}
+    private record ConcurrentRun(
+            long wallNanos, long firstNanos, int downloads, long[] cpuNanos, long[] busiestThreadNanos) {}
 
     private static final int READY = 0;
     private static final int GO = 1;
@@ -257,13 +263,27 @@ public final class FetchBench {
         return 3 + 2 * jvm;
     }
 
+    /** CPU nanoseconds child {@code jvm} used from the go signal to its last file (all its threads, JIT and GC too). */
+    private static int cpuInWindow(int jvms, int jvm) {
+        return 2 + 2 * jvms + jvm;
+    }
+
+    /** CPU nanoseconds of child {@code jvm}'s busiest fetching thread (the downloader's, in its JVM). */
+    private static int busiestThreadCpu(int jvms, int jvm) {
+        return 2 + 3 * jvms + jvm;
+    }
+
+    private static int slots(int jvms) {
+        return 2 + 4 * jvms;
+    }
+
     private static ConcurrentRun concurrentRun(Path dir, int jvms, int threads, int bytes, Preparation preparation)
             throws Exception {
         Path run = Files.createTempDirectory(dir, "concurrent-" + jvms + "x" + threads + "-");
         Path boardFile = run.resolve("board");
         List<Process> children = new ArrayList<>();
         try (FetchServer server = new FetchServer(bytes);
-                SharedBoard board = SharedBoard.map(boardFile, 2 + 2 * jvms)) {
+                SharedBoard board = SharedBoard.map(boardFile, slots(jvms))) {
             for (int i = 0; i < jvms; i++) {
                 List<String> command = Harness.javaCommand();
                 command.addAll(List.of(
@@ -300,11 +320,15 @@ public final class FetchBench {
             }
             long last = go;
             long first = Long.MAX_VALUE;
+            long[] cpu = new long[jvms];
+            long[] busiest = new long[jvms];
             for (int i = 0; i < jvms; i++) {
+                busiest[i] = board.get(busiestThreadCpu(jvms, i));
                 last = Math.max(last, board.get(lastDone(i)));
                 first = Math.min(first, board.get(firstDone(i)));
+                cpu[i] = board.get(cpuInWindow(jvms, i));
             }
-            return new ConcurrentRun(last - go, first - go, server.downloads());
+            return new ConcurrentRun(last - go, first - go, server.downloads(), cpu, busiest);
         } finally {
             for (Process p : children) {
                 p.destroyForcibly();
@@ -318,7 +342,7 @@ public final class FetchBench {
     private static void childConcurrent(
             Path boardFile, Path root, int index, int threads, int jvms, String uri, long size, Preparation preparation)
             throws Exception {
-        try (SharedBoard board = SharedBoard.map(boardFile, 2 + 2 * jvms)) {
+        try (SharedBoard board = SharedBoard.map(boardFile, slots(jvms))) {
             DatasetCache cache = DatasetCache.builder()
                     .root(root)
                     .register(DatasetSpec.of("bench", DatasetSource.url(URI.create(uri)), "dataset.bin")
@@ -338,6 +362,7 @@ public final class FetchBench {
                 settleJit();
             }
             long[] done = new long[threads];
+            long[] threadCpu = new long[threads];
             Throwable[] failure = new Throwable[1];
             List<Thread> workers = new ArrayList<>();
             java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(threads);
@@ -348,8 +373,13 @@ public final class FetchBench {
                     try {
                         started.countDown();
                         go.await();
+                        long cpuStart = java.lang.management.ManagementFactory.getThreadMXBean()
+                                .getCurrentThreadCpuTime();
                         Path entry = cache.fetch("bench");
                         done[slot] = System.nanoTime();
+                        threadCpu[slot] = java.lang.management.ManagementFactory.getThreadMXBean()
+                                        .getCurrentThreadCpuTime()
+                                - cpuStart;
                         if (Files.size(entry) != size) {
                             throw new IllegalStateException(
                                     entry + " has " + Files.size(entry) + " bytes, not " + size);
@@ -373,10 +403,15 @@ public final class FetchBench {
                 }
                 java.util.concurrent.locks.LockSupport.parkNanos(200_000);
             }
+            long cpuAtGo = processCpuNanos();
             go.countDown();
             for (Thread worker : workers) {
                 worker.join();
             }
+            board.set(cpuInWindow(jvms, index), processCpuNanos() - cpuAtGo);
+            board.set(
+                    busiestThreadCpu(jvms, index),
+                    Arrays.stream(threadCpu).max().orElseThrow());
             synchronized (failure) {
                 if (failure[0] != null) {
                     throw new IllegalStateException("a fetching thread failed", failure[0]);
@@ -488,6 +523,19 @@ public final class FetchBench {
      * Waits (at most 10 s) until this JVM's JIT has compiled nothing for 200 ms: what the set-up made hot is compiled
      * before the window opens rather than inside it, on the cores the download needs.
      */
+    private static String millis(long[] nanos) {
+        return Arrays.stream(nanos)
+                .mapToObj(n -> String.format(Locale.ROOT, "%.0f ms", n / 1e6))
+                .toList()
+                .toString();
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
     private static void settleJit() {
         java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
         if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
