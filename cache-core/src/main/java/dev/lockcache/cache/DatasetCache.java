@@ -42,9 +42,10 @@ import org.slf4j.LoggerFactory;
  * LockStrategy}), then inside it applies the {@link FetchPolicy}, fetches into a temporary file beside the
  * entry, verifies size and SHA-256, syncs, renames it into place read-only, records metadata, and mirrors the
  * entry into the requested path (hard link, else copy; through a temporary file and an atomic rename). The
- * first use creates and checks the cache root. Thread-safe; one instance per root is enough.
+ * first use creates and checks the cache root. Thread-safe; one instance per root is enough. {@link #close()}
+ * it when done: it closes the HTTP client that downloads built (pooled connections and a timer thread).
  */
-public final class DatasetCache {
+public final class DatasetCache implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DatasetCache.class);
 
@@ -55,6 +56,7 @@ public final class DatasetCache {
     private final FetchPipeline pipeline;
     private volatile Ready ready;
     private volatile Locks locks;
+    private volatile boolean closed;
 
     /**
      * What the first use sets up: the real root and its layout, and whether this process can write it.
@@ -197,6 +199,10 @@ public final class DatasetCache {
         if (options == null) {
             throw new IllegalArgumentException("fetch options must not be null; use defaultOptions()");
         }
+        if (closed) {
+            throw new IllegalStateException("this DatasetCache (root " + configuredRoot
+                    + ") was closed; build a new one to fetch '" + key + "'");
+        }
         Object event = CacheEvents.fetchBegun();
         try {
             return fetchRecorded(key, requested, options, event);
@@ -248,17 +254,17 @@ public final class DatasetCache {
         if (options.waitListener().isPresent()) {
             lockOptions = lockOptions.withWaitListener(options.waitListener().get());
         }
-        try (LockHandle lock = l.locks().acquire(lockFile, lockOptions)) {
-            lock.onLost((handle, reason) -> LOG.warn(
-                    "lost the lock {} of dataset '{}' while fetching it ({}); its publish is abandoned",
-                    handle.path(),
-                    key,
-                    reason));
-            FetchPipeline.LockHold hold =
-                    new FetchPipeline.LockHold(lock.provider(), lock.fencingToken(), Holders.next(), lock::lost);
-            Path result = pipeline.fetchLocked(r.layout(), spec, target, options, noted, hold);
-            CacheEvents.fetchEnded(event, key, options.policy(), result, "locked");
-            return result;
+        try (LockHandle lock = awaitTurn(l.locks(), lockFile, lockOptions, options.policy())) {
+            if (lock == null) {
+                // another caller fetched it while this one waited: look again without the lock, as all can at once
+                Optional<Path> shared = pipeline.warmHit(r.layout(), spec, target, options, false);
+                if (shared.isPresent()) {
+                    CacheEvents.fetchEnded(event, key, options.policy(), shared.get(), "hit");
+                    return shared.get();
+                }
+                return fetchAfterWaiting(spec, target, options, noted, r, l, lockFile, lockOptions, event);
+            }
+            return fetchUnder(lock, spec, target, options, noted, r, event);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CacheFetchException(
@@ -275,6 +281,77 @@ public final class DatasetCache {
         } catch (LockException e) {
             throw new CacheException("locking dataset '" + key + "' failed: " + e.getMessage(), key, lockFile, e);
         }
+    }
+
+    /**
+     * The key's lock for a fetch, or {@code null} when another caller held it and this one waited for it to be
+     * done: for policies that accept a cached entry, a waiter then only passes through the lock (taking and
+     * releasing it at once) and looks at the entry without it, so that callers who queued behind one download
+     * check and mirror its result in parallel instead of one after another under the lock.
+     */
+    private static LockHandle awaitTurn(FileLocks locks, Path lockFile, LockOptions lockOptions, FetchPolicy policy)
+            throws InterruptedException {
+        if (policy == FetchPolicy.ALWAYS || lockOptions.timeout().isZero()) {
+            return locks.acquire(lockFile, lockOptions);
+        }
+        try {
+            return locks.acquire(lockFile, lockOptions.withTimeout(Duration.ZERO));
+        } catch (LockTimeoutException busy) {
+            locks.acquire(lockFile, lockOptions).close(); // the other caller is done (or gave up)
+            return null;
+        }
+    }
+
+    /**
+     * Fetches {@code spec} under its lock, waiting for it as {@code lockOptions} say (again: a caller that passed
+     * through the lock and still found nothing waits at most twice its lock timeout in all).
+     */
+    private Path fetchAfterWaiting(
+            DatasetSpec spec,
+            Optional<Path> target,
+            FetchOptions options,
+            long noted,
+            Ready r,
+            Locks l,
+            Path lockFile,
+            LockOptions lockOptions,
+            Object event)
+            throws InterruptedException {
+        try (LockHandle lock = l.locks().acquire(lockFile, lockOptions)) {
+            return fetchUnder(lock, spec, target, options, noted, r, event);
+        }
+    }
+
+    /** The fetch pipeline's locked path under {@code lock}. */
+    private Path fetchUnder(
+            LockHandle lock,
+            DatasetSpec spec,
+            Optional<Path> target,
+            FetchOptions options,
+            long noted,
+            Ready r,
+            Object event) {
+        String key = spec.key();
+        lock.onLost((handle, reason) -> LOG.warn(
+                "lost the lock {} of dataset '{}' while fetching it ({}); its publish is abandoned",
+                handle.path(),
+                key,
+                reason));
+        FetchPipeline.LockHold hold =
+                new FetchPipeline.LockHold(lock.provider(), lock.fencingToken(), Holders.next(), lock::lost);
+        Path result = pipeline.fetchLocked(r.layout(), spec, target, options, noted, hold);
+        CacheEvents.fetchEnded(event, key, options.policy(), result, "locked");
+        return result;
+    }
+
+    /**
+     * Closes the HTTP client that downloads built, if any; later fetches fail with {@link IllegalStateException}.
+     * Idempotent. Lock providers are not closed: they belong to the JVM (or to whoever built and bound them).
+     */
+    @Override
+    public void close() {
+        closed = true;
+        pipeline.close();
     }
 
     private Ready ready() {

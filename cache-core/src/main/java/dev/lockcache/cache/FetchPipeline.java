@@ -86,6 +86,11 @@ final class FetchPipeline {
     private final SourceFetcher fetcher;
     private final ConcurrentHashMap<String, Known> known = new ConcurrentHashMap<>();
 
+    /** Closes what downloads built (the HTTP client and its timer thread). */
+    void close() {
+        fetcher.close();
+    }
+
     FetchPipeline(SourceFetcher fetcher) {
         this.fetcher = fetcher;
     }

@@ -81,6 +81,41 @@ class HttpSourceTest {
     }
 
     @Test
+    void closingTheCacheClosesItsHttpClientAndLaterFetchesSaySo() throws Exception {
+        long before = httpThreads(-1); // other tests' caches may still have theirs
+        DatasetCache cache = cache("/ok");
+        Path entry = cache.fetch("web");
+        assertThat(httpThreads(-1))
+                .as("the download built its client and timer")
+                .isGreaterThan(before);
+        cache.close();
+        cache.close(); // idempotent
+        assertThat(httpThreads(before)).as("the closed client's thread is gone").isEqualTo(before);
+        assertThat(entry).exists();
+        assertThatThrownBy(() -> cache.fetch("web"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("was closed")
+                .hasMessageContaining("'web'");
+    }
+
+    /**
+     * Live threads of caches' HTTP clients (their deadline timers); with {@code expected} at least 0, looks again
+     * until that many are left (a shut-down executor's thread ends on its own schedule), up to 10 s.
+     */
+    private static long httpThreads(long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            long live = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.isAlive() && t.getName().startsWith("lockcache-http"))
+                    .count();
+            if (expected < 0 || live == expected || System.nanoTime() > deadline) {
+                return live;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
     void concurrentThreadsCauseOneRequest() throws Exception {
         DatasetCache cache = cache("/gated");
         server.gate = new CountDownLatch(1);

@@ -12,15 +12,16 @@ public final class CacheQuickStart {
         String url = args[0]; // e.g. https://example.org/mnist.npz
         String expectedSha256 = args[1]; // 64 hex characters
         long size = Long.parseLong(args[2]);
-        DatasetCache cache = DatasetCache.builder() // lock providers come from ServiceLoader
+        try (DatasetCache cache = DatasetCache.builder() // lock providers come from ServiceLoader
                 .root(Path.of(args[3])) // default: LOCKCACHE_HOME, else ~/.cache/lockcache
                 .register(DatasetSpec.of("mnist", DatasetSource.url(url), "mnist.npz")
                         .withSha256(expectedSha256)
                         .withSize(size))
-                .build();
+                .build()) { // close() ends the HTTP client downloads built
 
-        Path data = cache.fetch("mnist", Path.of(args[4]).resolve("mnist.npz")); // IF_MISSING by default
-        System.out.println(
-                "fetched " + data + " with lock " + cache.lockVerdict().providerName());
+            Path data = cache.fetch("mnist", Path.of(args[4]).resolve("mnist.npz")); // IF_MISSING by default
+            System.out.println(
+                    "fetched " + data + " with lock " + cache.lockVerdict().providerName());
+        }
     }
 }

@@ -110,6 +110,7 @@ final class DemoWorkerCommand implements Callable<Integer> {
             }
         } finally {
             pool.shutdownNow();
+            datasets.close();
         }
         stdout.println("done");
         stdout.flush();

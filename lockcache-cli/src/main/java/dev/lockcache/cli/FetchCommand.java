@@ -132,8 +132,8 @@ final class FetchCommand implements Callable<Integer> {
             ProviderSelection.named(spec, name, dev.lockcache.lock.LockProviders.installed());
             builder.provider(name);
         });
-        DatasetCache datasets = builder.build();
-        try (ProgressDisplay progress = ProgressDisplay.forStderr()) {
+        try (DatasetCache datasets = builder.build();
+                ProgressDisplay progress = ProgressDisplay.forStderr()) {
             FetchOptions options = datasets.defaultOptions().withPolicy(policy).withProgress(progress);
             if (timeout.isPresent()) {
                 options = options.withLockTimeout(timeout.get());
