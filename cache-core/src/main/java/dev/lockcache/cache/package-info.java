@@ -13,9 +13,10 @@
  * {@code null}.
  *
  * <p>Inside, package-private classes do one thing each: {@code FetchPipeline} (the work inside the lock),
- * {@code SourceFetcher} and {@code HttpDownloader} (getting bytes, with timeouts of our own), {@code
+ * {@code SourceFetcher}, {@code HttpDownloader} and {@code HttpTransport} (getting bytes, over Apache HttpClient 5,
+ * with timeouts of our own), {@code PartialDownload} (resumable downloads), {@code
  * EntryLayout} and {@code EntryMetadata} (files under the root), {@code Durability} (fsync and atomic rename),
- * {@code TransientIo} (retrying transient filesystem errors), {@code MountTable} and {@code
- * FilesystemLockStrategy} (the per-filesystem table), {@code NameRules} (safe keys and file names).
+ * {@code TransientIo} (retrying transient filesystem errors), {@code TrustedDirectory} (work relative to a
+ * judged directory), {@code NameRules} (safe keys and file names). The per-filesystem table lives in lock-api.
  */
 package dev.lockcache.cache;
