@@ -98,9 +98,12 @@ public final class FcntlMechanism implements KernelMechanism {
 
     private static final class Directory implements KernelDirectory {
         private final Path path;
+        /** Whether the kernel records this directory's fcntl locks in {@code /proc/locks} (see {@link ProcLocks}). */
+        private final boolean locksListed;
 
         Directory(Path path) {
             this.path = path;
+            this.locksListed = POSIX && ProcLocks.listsLocksOf(path);
         }
 
         @Override
@@ -157,7 +160,7 @@ public final class FcntlMechanism implements KernelMechanism {
                 opened.close(); // a file that carries no lock of ours: closing it drops nothing
                 throw new NoSuchFileException(file.toString(), null, "replaced while it was being opened");
             }
-            return new FcntlFile(file, opened, writable, after.get());
+            return new FcntlFile(file, opened, writable, after.get(), locksListed);
         }
 
         @Override
@@ -176,14 +179,16 @@ public final class FcntlMechanism implements KernelMechanism {
         private final FileChannel channel;
         private final boolean writable;
         private final FileIdentity opened;
+        private final boolean locksListed;
         private volatile FileLock lock;
 
-        FcntlFile(Path path, RandomAccessFile file, boolean writable, FileIdentity opened) {
+        FcntlFile(Path path, RandomAccessFile file, boolean writable, FileIdentity opened, boolean locksListed) {
             this.path = path;
             this.file = file;
             this.channel = file.getChannel();
             this.writable = writable;
             this.opened = opened;
+            this.locksListed = locksListed;
         }
 
         @Override
@@ -225,7 +230,7 @@ public final class FcntlMechanism implements KernelMechanism {
                 if (taken == null) {
                     return false;
                 }
-                if (!POSIX || ProcLocks.instance().confirms(opened, shared)) {
+                if (!locksListed || ProcLocks.instance().confirms(opened, shared)) {
                     lock = taken;
                     return true;
                 }

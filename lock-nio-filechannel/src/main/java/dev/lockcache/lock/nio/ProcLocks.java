@@ -15,18 +15,37 @@ import java.nio.charset.StandardCharsets;
  * an interrupt does not abort).
  *
  * <p>Where the table cannot be read (not Linux, {@code /proc} not mounted), {@link #confirms} says yes: there is
- * nothing better to go by. Thread-safe.
+ * nothing better to go by. Locks that a FUSE filesystem's daemon handles itself never reach the table (the kernel
+ * forwards them and records nothing), so {@link #listsLocksOf} says no for FUSE mounts and the caller does not ask
+ * there. The process is looked up as {@code /proc/self} names it, which is its id in the pid namespace of the
+ * mounted {@code /proc} the table is printed in. Thread-safe.
  */
 final class ProcLocks {
     private static final String PATH = "/proc/locks";
     private static final ProcLocks INSTANCE = open();
 
     private final RandomAccessFile table;
-    private final String pid = Long.toString(ProcessHandle.current().pid());
+    private final String pid;
     private byte[] buffer = new byte[16 * 1024];
 
-    private ProcLocks(RandomAccessFile table) {
+    private ProcLocks(RandomAccessFile table, String pid) {
         this.table = table;
+        this.pid = pid;
+    }
+
+    /**
+     * Whether fcntl locks of files in {@code directory} appear in the table: not on a FUSE mount (whose daemon
+     * keeps its own locks), nor where the table cannot be read.
+     */
+    static boolean listsLocksOf(java.nio.file.Path directory) {
+        if (INSTANCE.table == null) {
+            return false;
+        }
+        try {
+            return !java.nio.file.Files.getFileStore(directory).type().startsWith("fuse");
+        } catch (IOException | RuntimeException e) {
+            return false; // cannot tell: do not ask a table that may not list these locks
+        }
     }
 
     static ProcLocks instance() {
@@ -35,9 +54,13 @@ final class ProcLocks {
 
     private static ProcLocks open() {
         try {
-            return new ProcLocks(new RandomAccessFile(PATH, "r"));
-        } catch (IOException | SecurityException e) {
-            return new ProcLocks(null);
+            String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self"))
+                    .getFileName()
+                    .toString();
+            Long.parseLong(self);
+            return new ProcLocks(new RandomAccessFile(PATH, "r"), self);
+        } catch (IOException | RuntimeException e) {
+            return new ProcLocks(null, "");
         }
     }
 

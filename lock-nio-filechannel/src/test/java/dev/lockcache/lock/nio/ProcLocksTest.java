@@ -33,6 +33,9 @@ class ProcLocksTest {
         try (RandomAccessFile file = new RandomAccessFile(held.toFile(), "rw")) {
             FileIdentity heldId = FcntlMechanism.lstat(held).orElseThrow();
             FileIdentity freeId = FcntlMechanism.lstat(free).orElseThrow();
+            assertThat(ProcLocks.listsLocksOf(dir))
+                    .as("a local filesystem's locks are listed")
+                    .isTrue();
             assertThat(ProcLocks.instance().confirms(heldId, false)).isFalse();
             FileLock lock = file.getChannel().lock();
             assertThat(ProcLocks.instance().confirms(heldId, false)).isTrue();
