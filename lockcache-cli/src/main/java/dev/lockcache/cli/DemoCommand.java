@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
@@ -149,17 +150,31 @@ final class DemoCommand implements Callable<Integer> {
             String sha256 = generate(dataset, size);
             AtomicInteger downloads = new AtomicInteger();
             AtomicLong served = new AtomicLong();
+            // the bytes the loopback server sends, drawn as a bar on a terminal while the workers fetch
+            java.util.concurrent.atomic.AtomicReference<ProgressDisplay> progress =
+                    new java.util.concurrent.atomic.AtomicReference<>();
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
             server.createContext(
-                    "/" + DemoWorkerCommand.FILE_NAME, exchange -> serve(exchange, dataset, downloads, served));
+                    "/" + DemoWorkerCommand.FILE_NAME,
+                    exchange -> serve(exchange, dataset, downloads, served, progress.get()));
             server.setExecutor(serverThreads);
             server.start();
             String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/" + DemoWorkerCommand.FILE_NAME;
 
-            Round single = round(scratch.resolve("single"), url, sha256, 1, 1);
+            Round single;
+            try (ProgressDisplay bar = ProgressDisplay.forStderr()) {
+                progress.set(bar);
+                single = round(scratch.resolve("single"), url, sha256, 1, 1);
+            }
             int singleDownloads = downloads.getAndSet(0);
             served.set(0);
-            Round all = round(scratch.resolve("all"), url, sha256, workers, threads);
+            Round all;
+            try (ProgressDisplay bar = ProgressDisplay.forStderr()) {
+                progress.set(bar);
+                all = round(scratch.resolve("all"), url, sha256, workers, threads);
+            } finally {
+                progress.set(null);
+            }
 
             if (zooKeeperConnect != null && !all.provider().equals(ZooKeeperOption.PROVIDER)) {
                 throw new CommandFailure(
@@ -366,17 +381,30 @@ final class DemoCommand implements Callable<Integer> {
         return DemoWorkerCommand.digestOf(file);
     }
 
-    private static void serve(HttpExchange exchange, Path dataset, AtomicInteger downloads, AtomicLong served)
+    private static void serve(
+            HttpExchange exchange, Path dataset, AtomicInteger downloads, AtomicLong served, ProgressDisplay progress)
             throws IOException {
         try (exchange) {
             if (!exchange.getRequestMethod().equals("GET")) {
                 exchange.sendResponseHeaders(405, -1);
                 return;
             }
-            downloads.incrementAndGet();
-            exchange.sendResponseHeaders(200, Files.size(dataset));
-            try (OutputStream body = exchange.getResponseBody()) {
-                served.addAndGet(Files.copy(dataset, body));
+            int download = downloads.incrementAndGet();
+            long size = Files.size(dataset);
+            exchange.sendResponseHeaders(200, size);
+            String task = "served (download " + download + ")";
+            byte[] chunk = new byte[256 * 1024];
+            long sent = 0;
+            try (InputStream in = Files.newInputStream(dataset);
+                    OutputStream body = exchange.getResponseBody()) {
+                for (int n; (n = in.read(chunk)) > 0; ) {
+                    body.write(chunk, 0, n);
+                    sent += n;
+                    served.addAndGet(n);
+                    if (progress != null) {
+                        progress.onProgress(task, sent, java.util.OptionalLong.of(size));
+                    }
+                }
             }
         }
     }

@@ -161,6 +161,25 @@ class LauncherIT {
         }
     }
 
+    @Test
+    void theDemoDrawsTheServedBytesOnATerminal() throws Exception {
+        assumeTrue(RunCommandTest.onPath("tmux"), "tmux is not installed; skipping the terminal test");
+        String tmux = "lockcache-demo-it-" + ProcessHandle.current().pid();
+        String command = "LOCKCACHE_PROGRESS_AFTER=0s LOCKCACHE_CDS=off " + LAUNCHER
+                + " demo --workers 2 --threads 2 --size 8MiB; echo demo-exit=$?; read line";
+        Ran started = run(Map.of(), "tmux", "-L", tmux, "new-session", "-d", "-x", "150", "-y", "40", command);
+        assertThat(started.exit()).as(started.toString()).isZero();
+        try {
+            String done = awaitPane(tmux, "demo-exit=");
+            assertThat(done).as(done).contains("demo-exit=0");
+            // each round's bar is left on the screen at 100% when its download ends
+            assertThat(done).as(done).containsPattern("served \\(download 1\\).*100%.*MiB");
+            assertThat(done).as(done).contains("downloads    1");
+        } finally {
+            run(Map.of(), "tmux", "-L", tmux, "kill-server");
+        }
+    }
+
     /**
      * Polls the tmux pane until it shows {@code text}: the terminal is another process's screen, so there is no
      * event to wait on. The pause is the poll interval, not an ordering.
