@@ -72,44 +72,85 @@ final class ProcLocks {
         if (table == null) {
             return true;
         }
-        String text;
-        try {
-            text = read();
-        } catch (IOException e) {
-            return true;
-        }
-        String where =
-                String.format(" %s %02x:%02x:%d ", pid, major(file.device()), minor(file.device()), file.inode());
-        String kind = shared ? " READ " : " WRITE ";
-        for (int start = 0; start < text.length(); ) {
-            int end = text.indexOf('\n', start);
-            if (end < 0) {
-                end = text.length();
-            }
-            String line = text.substring(start, end);
-            start = end + 1;
-            // "1: POSIX  ADVISORY  WRITE 21633 fe:00:2146319 0 EOF"; a waiter's line has "->" after the number
-            if (line.contains(" POSIX ") && !line.contains("->") && line.contains(where) && line.contains(kind)) {
+        byte[] where = ascii(" " + pid + " " + hex2(major(file.device())) + ":" + hex2(minor(file.device())) + ":"
+                + file.inode() + " ");
+        byte[] kind = shared ? READ : WRITE;
+        synchronized (this) {
+            int length;
+            try {
+                length = read();
+            } catch (IOException e) {
                 return true;
             }
+            // "1: POSIX  ADVISORY  WRITE 21633 fe:00:2146319 0 EOF"; a waiter's line has "->" after the number
+            for (int start = 0; start < length; ) {
+                int end = indexOf(buffer, (byte) '\n', start, length);
+                if (end < 0) {
+                    end = length;
+                }
+                if (find(buffer, where, start, end) >= 0
+                        && find(buffer, POSIX, start, end) >= 0
+                        && find(buffer, kind, start, end) >= 0
+                        && find(buffer, WAITER, start, end) < 0) {
+                    return true;
+                }
+                start = end + 1;
+            }
+            return false;
         }
-        return false;
     }
 
-    private synchronized String read() throws IOException {
+    private static final byte[] POSIX = ascii(" POSIX ");
+    private static final byte[] READ = ascii(" READ ");
+    private static final byte[] WRITE = ascii(" WRITE ");
+    private static final byte[] WAITER = ascii("->");
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static String hex2(long value) {
+        String hex = Long.toHexString(value);
+        return hex.length() < 2 ? "0" + hex : hex;
+    }
+
+    private static int indexOf(byte[] bytes, byte b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Where {@code needle} starts in {@code bytes[from, to)}, or -1. */
+    private static int find(byte[] bytes, byte[] needle, int from, int to) {
+        outer:
+        for (int i = from; i + needle.length <= to; i++) {
+            for (int k = 0; k < needle.length; k++) {
+                if (bytes[i + k] != needle[k]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /** Reads the whole table into {@link #buffer}, growing it as needed; returns its length. Guarded by this. */
+    private int read() throws IOException {
         int length = 0;
         table.seek(0);
         while (true) {
             int n = table.read(buffer, length, buffer.length - length);
             if (n < 0) {
-                break;
+                return length;
             }
             length += n;
             if (length == buffer.length) {
                 buffer = java.util.Arrays.copyOf(buffer, buffer.length * 2);
             }
         }
-        return new String(buffer, 0, length, StandardCharsets.ISO_8859_1);
     }
 
     /** glibc's encoding of {@code dev_t}, as Linux prints it in the table. */
