@@ -39,11 +39,11 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * {@code --dir} is where lock files go (default: a fresh directory under the temporary directory; point it
  * at the filesystem you care about), {@code --out} where the JSON results go (default {@code bench/results}),
- * {@code --only} limits the run to some of: uncontended, handoff, contention, blocked, memory, fetch.
+ * {@code --only} limits the run to some of: uncontended, handoff, contention, blocked, memory (the fetch figures are {@link FetchBench}'s, bench/fetch).
  */
 public final class BenchMain {
 
-    static final List<String> SECTIONS = List.of("uncontended", "handoff", "contention", "blocked", "memory", "fetch");
+    static final List<String> SECTIONS = List.of("uncontended", "handoff", "contention", "blocked", "memory");
 
     private final Profile profile;
     private final Path benchDir;
@@ -100,15 +100,14 @@ public final class BenchMain {
         if (sections.contains("uncontended")) {
             jmhFile = section("uncontended", this::uncontended);
         }
-        for (String name : List.of("handoff", "contention", "blocked", "memory", "fetch")) {
+        for (String name : List.of("handoff", "contention", "blocked", "memory")) {
             if (sections.contains(name)) {
                 section(name, () -> {
                     switch (name) {
                         case "handoff" -> handoff();
                         case "contention" -> contention();
                         case "blocked" -> blocked();
-                        case "memory" -> memory();
-                        default -> fetch();
+                        default -> memory();
                     }
                     return null;
                 });
@@ -396,32 +395,6 @@ public final class BenchMain {
                     "≤ +1 MiB (bounded caches)",
                     Verdict.of(r.heapGrowth() <= 1 << 20)));
         }
-    }
-
-    private void fetch() throws IOException, InterruptedException {
-        int bytes = 64 << 20;
-        progress("fetch: one caller alone, 64 MiB from a loopback HTTP server");
-        Harness.FetchResult alone = harness.fetch(1, 1, bytes);
-        progress("  " + RatioTable.nanos(alone.wallNanos()) + ", " + alone.downloads() + " download(s)");
-        progress("fetch: 4 JVMs x 4 threads at once");
-        Harness.FetchResult many = harness.fetch(4, 4, bytes);
-        progress("  " + RatioTable.nanos(many.wallNanos()) + ", " + many.downloads() + " download(s)");
-        figures.add(Figure.compared(
-                "concurrent fetch wall, 4 JVMs × 4 threads, 64 MiB",
-                "cache-core",
-                many.wallNanos(),
-                Unit.NANOS,
-                "one caller alone",
-                alone.wallNanos(),
-                "≤ 1.3×",
-                Verdict.of(many.wallNanos() <= 1.3 * alone.wallNanos())));
-        figures.add(Figure.absolute(
-                "downloads for 16 concurrent IF_MISSING fetches",
-                "cache-core",
-                many.downloads(),
-                Unit.COUNT,
-                "exactly 1",
-                Verdict.of(many.downloads() == 1)));
     }
 
     private void writeJson(Path file, Map<String, String> machine, String jmhFile) throws IOException {

@@ -164,39 +164,6 @@ final class Harness {
         }
     }
 
-    /** Wall time from the go signal until every child had the file, and the downloads the server saw. */
-    record FetchResult(long wallNanos, int downloads) {}
-
-    FetchResult fetch(int jvms, int threads, int bytes) throws IOException, InterruptedException {
-        Path run = newRun("fetch-" + jvms + "x" + threads);
-        Path boardFile = run.resolve("board");
-        try (FetchServer server = new FetchServer(bytes);
-                SharedBoard board = SharedBoard.map(boardFile, HarnessChild.Fetch.slots(jvms));
-                Children children = new Children(run)) {
-            for (int i = 0; i < jvms; i++) {
-                children.start(
-                        "fetch",
-                        "-",
-                        boardFile.toString(),
-                        run.resolve("cache").toString(),
-                        Integer.toString(i),
-                        Integer.toString(jvms),
-                        Integer.toString(threads),
-                        server.uri().toString(),
-                        Integer.toString(bytes));
-            }
-            children.awaitBoard(board, HarnessChild.Fetch.READY, jvms);
-            long go = System.nanoTime();
-            board.set(HarnessChild.Fetch.GO, go);
-            children.awaitSuccess();
-            long last = go;
-            for (int i = 0; i < jvms; i++) {
-                last = Math.max(last, board.get(HarnessChild.Fetch.finishedAt(i)));
-            }
-            return new FetchResult(last - go, server.downloads());
-        }
-    }
-
     private Path newRun(String name) throws IOException {
         return Files.createDirectories(workDir.resolve(String.format("%03d-%s", ++runs, name)));
     }

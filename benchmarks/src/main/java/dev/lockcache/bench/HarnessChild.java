@@ -76,22 +76,6 @@ public final class HarnessChild {
         static final int SLOTS = 4;
     }
 
-    /** Board slots of the concurrent-fetch scenario. */
-    static final class Fetch {
-        static final int READY = 0;
-        /** The {@code System.nanoTime()} of the start signal; 0 until then. */
-        static final int GO = 1;
-
-        /** When child {@code index}'s last thread had its file. */
-        static int finishedAt(int index) {
-            return 8 + index;
-        }
-
-        static int slots(int children) {
-            return 8 + children;
-        }
-    }
-
     private HarnessChild() {}
 
     public static void main(String[] args) throws Exception {
@@ -118,15 +102,6 @@ public final class HarnessChild {
             case "hold" -> hold(contender, board, lock);
             case "wait" -> await(contender, board, lock);
             case "memory" -> memory(contender, lock, Integer.parseInt(args[5]));
-            case "fetch" ->
-                fetch(
-                        board,
-                        lock,
-                        index,
-                        Integer.parseInt(args[5]),
-                        Integer.parseInt(args[6]),
-                        args[7],
-                        Long.parseLong(args[8]));
             default ->
                 throw new IllegalArgumentException(
                         "unknown harness scenario '" + scenario + "'; known: handoff, contention, hold, wait, memory");
@@ -319,54 +294,6 @@ public final class HarnessChild {
             System.gc();
         }
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    }
-
-    /**
-     * {@code threads} threads of this JVM fetch one dataset from {@code uri} into the cache at {@code root}
-     * (shared with the other children) with {@code IF_MISSING}, all at the parent's go signal; each checks it
-     * got the whole file. The time the last one had it goes on the board.
-     */
-    static void fetch(Path boardFile, Path root, int index, int children, int threads, String uri, long size)
-            throws IOException, InterruptedException {
-        try (SharedBoard board = SharedBoard.map(boardFile, Fetch.slots(children))) {
-            dev.lockcache.cache.DatasetCache cache = dev.lockcache.cache.DatasetCache.builder()
-                    .root(root)
-                    .register(dev.lockcache.cache.DatasetSpec.of(
-                                    "bench", dev.lockcache.cache.DatasetSource.url(uri), "dataset.bin")
-                            .withSize(size))
-                    .defaultPolicy(dev.lockcache.cache.FetchPolicy.IF_MISSING)
-                    .build();
-            List<Thread> workers = new ArrayList<>();
-            Throwable[] failure = new Throwable[1];
-            board.add(Fetch.READY, 1);
-            board.awaitAtLeast(Fetch.GO, 1, HANDSHAKE_LIMIT_NANOS);
-            for (int t = 0; t < threads; t++) {
-                Thread worker = new Thread(() -> {
-                    try {
-                        Path entry = cache.fetch("bench");
-                        if (Files.size(entry) != size) {
-                            throw new IllegalStateException(
-                                    entry + " has " + Files.size(entry) + " bytes, not " + size);
-                        }
-                    } catch (Throwable e) {
-                        synchronized (failure) {
-                            failure[0] = e;
-                        }
-                    }
-                });
-                workers.add(worker);
-                worker.start();
-            }
-            for (Thread worker : workers) {
-                worker.join();
-            }
-            board.set(Fetch.finishedAt(index), System.nanoTime());
-            synchronized (failure) {
-                if (failure[0] != null) {
-                    throw new IllegalStateException("a fetching thread failed", failure[0]);
-                }
-            }
-        }
     }
 
     /**
